@@ -1,0 +1,31 @@
+/* keylime-policy: subcommands and the helpers they share. */
+#ifndef KL_POLICY_CLI_H
+#define KL_POLICY_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/hash.h"
+#include "util/kl_buf.h"
+#include "util/kl_err.h"
+
+/* Exit statuses: as upstream's tool (argparse exits 2 on bad usage, the
+ * tool 1 on failure); check: 0 valid, 1 not valid, 2 bad usage or input. */
+enum { KL_EXIT_OK = 0, KL_EXIT_FAIL = 1, KL_EXIT_USAGE = 2 };
+
+/* Input files can be large policies and logs, but not unbounded. */
+#define KL_CLI_INPUT_MAX ((size_t)4 << 30)
+
+/* Each subcommand: argv[0] is the subcommand name; returns an exit status. */
+int kl_cmd_check_runtime(int argc, char **argv);
+
+/* Prints "keylime-policy: <message>" and a hint to stderr; returns status. */
+int kl_cli_fail(int status, const char *fmt, ...) KL_PRINTF(2, 3);
+
+/* Reads a whole file (capped); prints the reason on failure. */
+KL_MUST_CHECK kl_rc kl_cli_read(const char *what, const char *path, kl_buf *out);
+
+/* Parses hex of exactly n bytes. */
+bool kl_cli_hex(const char *s, uint8_t *out, size_t n);
+
+#endif
