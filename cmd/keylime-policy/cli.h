@@ -8,6 +8,7 @@
 #include "crypto/hash.h"
 #include "util/kl_buf.h"
 #include "util/kl_err.h"
+#include "util/kl_log.h"
 
 /* Exit statuses: as upstream's tool (argparse exits 2 on bad usage, the
  * tool 1 on failure); check: 0 valid, 1 not valid, 2 bad usage or input. */
@@ -18,6 +19,19 @@ enum { KL_EXIT_OK = 0, KL_EXIT_FAIL = 1, KL_EXIT_USAGE = 2 };
 
 /* Each subcommand: argv[0] is the subcommand name; returns an exit status. */
 int kl_cmd_check_runtime(int argc, char **argv);
+int kl_cmd_create_runtime(int argc, char **argv);
+int kl_cmd_sign_runtime(int argc, char **argv);
+int kl_cmd_convert(int argc, char **argv);
+
+/* Prints a library note (kl_policy_note_fn) to stderr: errors and warnings
+ * as "keylime-policy: warning: ...", information as "keylime-policy: ...",
+ * debug messages only when *(bool *)payload (-v) is true. */
+void kl_cli_note(kl_log_level level, const char *msg, void *payload);
+
+/* Whether an option's value is acceptable as argparse would see it: a
+ * value given as the separate argument argv[optind_now - 1] must not look
+ * like an option ("-x"). */
+bool kl_cli_value_ok(int optind_now, char **argv, const char *value);
 
 /* Prints "keylime-policy: <message>" and a hint to stderr; returns status. */
 int kl_cli_fail(int status, const char *fmt, ...) KL_PRINTF(2, 3);

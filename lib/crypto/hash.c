@@ -61,6 +61,13 @@ kl_crypto_err(const char *what)
     return kl_err_set(KL_ECRYPTO, "%s: %s", what, detail);
 }
 
+int
+kl_crypto_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return -1;
+}
+
 size_t
 kl_hash_size(kl_hash_alg alg)
 {

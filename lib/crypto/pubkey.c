@@ -16,13 +16,6 @@ struct kl_pubkey {
     EVP_PKEY *pkey;
 };
 
-static int
-no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf, (void)size, (void)rwflag, (void)u;
-    return -1;
-}
-
 static kl_rc
 wrap(kl_pubkey **out, EVP_PKEY *pkey)
 {
@@ -93,7 +86,7 @@ try_all(kl_bytes data, uint32_t *keyid, bool *has_keyid)
     X509_free(cert);
     if ((bio = BIO_new_mem_buf(data.ptr, (int)data.len)) == NULL)
         return NULL;
-    if ((cert = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) != NULL) {
+    if ((cert = PEM_read_bio_X509(bio, NULL, kl_crypto_no_passphrase, NULL)) != NULL) {
         BIO_free(bio);
         return from_cert(cert, keyid, has_keyid);
     }
@@ -102,13 +95,13 @@ try_all(kl_bytes data, uint32_t *keyid, bool *has_keyid)
         goto done;
     EVP_PKEY_free(pkey);
     (void)BIO_reset(bio);
-    if ((pkey = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL)) != NULL)
+    if ((pkey = PEM_read_bio_PUBKEY(bio, NULL, kl_crypto_no_passphrase, NULL)) != NULL)
         goto done;
     p = data.ptr;
     if ((pkey = d2i_AutoPrivateKey(NULL, &p, (long)data.len)) != NULL)
         goto done;
     (void)BIO_reset(bio);
-    pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+    pkey = PEM_read_bio_PrivateKey(bio, NULL, kl_crypto_no_passphrase, NULL);
 done:
     BIO_free(bio);
     ERR_clear_error();
@@ -119,6 +112,7 @@ kl_rc
 kl_pubkey_load_any(kl_pubkey **out, kl_bytes data, uint32_t *keyid, bool *has_keyid)
 {
     EVP_PKEY *pkey;
+    kl_rc rc;
 
     *out = NULL;
     if (has_keyid)
@@ -126,7 +120,10 @@ kl_pubkey_load_any(kl_pubkey **out, kl_bytes data, uint32_t *keyid, bool *has_ke
     pkey = try_all(data, keyid, has_keyid);
     if (!pkey)
         return kl_err_set(KL_ENOTFOUND, "no certificate or key found in the data");
-    return wrap(out, pkey);
+    rc = wrap(out, pkey);
+    if (rc != KL_OK && has_keyid)
+        *has_keyid = false;
+    return rc;
 }
 
 kl_rc
@@ -137,12 +134,14 @@ kl_pubkey_load_pem(kl_pubkey **out, kl_bytes pem)
     BIO *bio;
 
     *out = NULL;
-    if (pem.len > INT32_MAX || (bio = BIO_new_mem_buf(pem.ptr, (int)pem.len)) == NULL)
+    if (pem.len > INT32_MAX)
+        return kl_err_set(KL_ETOOBIG, "PEM data larger than 2 GiB");
+    if ((bio = BIO_new_mem_buf(pem.ptr, (int)pem.len)) == NULL)
         return kl_err_set(KL_ENOMEM, "out of memory");
-    pkey = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+    pkey = PEM_read_bio_PUBKEY(bio, NULL, kl_crypto_no_passphrase, NULL);
     if (!pkey) {
         (void)BIO_reset(bio);
-        if ((cert = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) != NULL)
+        if ((cert = PEM_read_bio_X509(bio, NULL, kl_crypto_no_passphrase, NULL)) != NULL)
             pkey = from_cert(cert, NULL, NULL);
     }
     BIO_free(bio);

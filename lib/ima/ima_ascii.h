@@ -22,18 +22,24 @@
 /* Longest line accepted; longer lines are reported as unparsable. */
 #define KL_IMA_LINE_MAX ((size_t)1 << 20)
 
+/* Entries stay valid for this many calls (the evaluator reads ahead). */
+#define KL_IMA_ASCII_KEEP 4
+
 typedef struct {
     kl_bytes text;
     size_t off;
     size_t index; /* lines consumed so far */
-    kl_buf scratch;
+    kl_buf bufs[KL_IMA_ASCII_KEEP];
+    kl_buf *cur;
+    size_t next;
 } kl_ima_ascii;
 
 /* Borrows text; kl_ima_ascii_free releases the scratch space. */
 void kl_ima_ascii_init(kl_ima_ascii *p, kl_bytes text);
 void kl_ima_ascii_free(kl_ima_ascii *p);
 
-/* The next non-empty line. *more is false at the end. e->index is the
+/* The next non-empty line; its views stay valid until KL_IMA_ASCII_KEEP
+ * more calls have been made. *more is false at the end. e->index is the
  * line's 0-based position counting empty lines too (as upstream counts
  * when it records where the quoted PCR was matched). A line that cannot be
  * parsed comes back with e->error set and no template data. Errors only

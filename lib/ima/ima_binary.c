@@ -16,13 +16,17 @@ kl_ima_binary_init(kl_ima_binary *p, kl_bytes data, size_t hash_len)
     p->off = 0;
     p->index = 0;
     p->hash_len = hash_len;
-    kl_buf_init(&p->scratch, 4096);
+    p->next = 0;
+    for (size_t i = 0; i < KL_IMA_BINARY_KEEP; i++)
+        kl_buf_init(&p->bufs[i], 4096);
+    p->cur = &p->bufs[0];
 }
 
 void
 kl_ima_binary_free(kl_ima_binary *p)
 {
-    kl_buf_free(&p->scratch);
+    for (size_t i = 0; i < KL_IMA_BINARY_KEEP; i++)
+        kl_buf_free(&p->bufs[i]);
 }
 
 bool
@@ -46,19 +50,22 @@ broken(const kl_ima_binary *p, const char *what)
 static kl_rc
 legacy(kl_ima_binary *p, kl_reader *r, kl_ima_entry *e)
 {
+    kl_buf *buf;
     kl_rc rc;
 
     if (kl_reader_bytes(r, LEGACY_DIGEST_SIZE, &e->digest) != KL_OK ||
         kl_reader_lv32le(r, &e->name) != KL_OK)
         return broken(p, "truncated 'ima' template fields");
     e->digest_alg = KL_BYTES_STR("sha1");
-    kl_buf_reset(&p->scratch);
-    rc = kl_ima_template_encode(e, &p->scratch);
+    buf = p->cur = &p->bufs[p->next];
+    p->next = (p->next + 1) % KL_IMA_BINARY_KEEP;
+    kl_buf_reset(buf);
+    rc = kl_ima_template_encode(e, buf);
     if (rc == KL_EPARSE) {
         e->error = "name longer than 255 bytes in an 'ima' entry";
         return KL_OK;
     }
-    e->template_data = kl_buf_bytes(&p->scratch);
+    e->template_data = kl_buf_bytes(buf);
     return rc;
 }
 

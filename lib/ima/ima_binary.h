@@ -19,20 +19,26 @@
 
 #define KL_IMA_BINARY_DATA_MAX ((uint32_t)1 << 24)
 
+/* Entries stay valid for this many calls (the evaluator reads ahead). */
+#define KL_IMA_BINARY_KEEP 4
+
 typedef struct {
     kl_bytes data;
     size_t off;
     size_t index;
     size_t hash_len;
-    kl_buf scratch;
+    kl_buf bufs[KL_IMA_BINARY_KEEP]; /* rebuilt legacy template data */
+    kl_buf *cur;                     /* the one of the latest entry */
+    size_t next;
 } kl_ima_binary;
 
 /* Borrows data; hash_len is the template-digest size of the list. */
 void kl_ima_binary_init(kl_ima_binary *p, kl_bytes data, size_t hash_len);
 void kl_ima_binary_free(kl_ima_binary *p);
 
-/* The next entry; *more is false at the end. KL_EPARSE when the record
- * framing is broken (nothing after it can be trusted). */
+/* The next entry, valid until KL_IMA_BINARY_KEEP more calls have been
+ * made; *more is false at the end. KL_EPARSE when the record framing is
+ * broken (nothing after it can be trusted). */
 KL_MUST_CHECK kl_rc kl_ima_binary_next(kl_ima_binary *p, kl_ima_entry *e, bool *more);
 
 /* Whether text looks like a binary list rather than an ASCII one. */

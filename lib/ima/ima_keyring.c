@@ -224,6 +224,8 @@ load_tenant(kl_ima_keyrings *kr, json_t *doc)
             break;
         }
         rc = kl_pubkey_load_any(&key, kl_buf_bytes(&der), NULL, NULL);
+        if (rc == KL_ENOMEM)
+            break;
         if (rc != KL_OK) {
             LOG_WARN("IMA keyring: skipping pubkeys[%zu]: %s", i, kl_err_msg());
             rc = KL_OK;

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "ima/ima_sig.h"
 #include "util/kl_reader.h"
 
 typedef enum { F_D, F_N, F_D_NG, F_N_NG, F_SIG, F_BUF } field_id;
@@ -123,6 +124,7 @@ kl_ima_template_decode(kl_ima_entry *e, kl_bytes data)
 {
     size_t t = template_index(e->tmpl);
     kl_reader r = kl_reader_make(data);
+    kl_ima_sig sig;
     kl_bytes f;
 
     e->template_data = data;
@@ -146,6 +148,7 @@ kl_ima_template_decode(kl_ima_entry *e, kl_bytes data)
             break;
         case F_SIG:
             e->sig = f;
+            e->has_sig = kl_ima_sig_parse(f, &sig);
             break;
         case F_BUF:
             e->buf = f;

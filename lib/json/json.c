@@ -1,9 +1,20 @@
 #include "json/json.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define JSON_SMALL_MAX ((size_t)64 << 20)
+/* Exponent text of %e output ("+16", "-07"). */
+static int
+exponent_of(const char *s)
+{
+    return (int)strtol(s, NULL, 10);
+}
+
+/* Policies given to the authoring tools can be large; network input is
+ * capped before it gets here. */
+#define JSON_SMALL_MAX ((size_t)1 << 30)
 
 kl_rc
 kl_json_parse(kl_bytes text, const char *what, json_t **out)
@@ -158,6 +169,44 @@ dump_array(kl_buf *b, json_t *j)
     return rc;
 }
 
+/* Python's repr(float): the shortest digits that read back to the same
+ * value, in fixed notation for decimal exponents -4..15 (with ".0" when
+ * integral), else d.ddde+XX; json.dumps writes NaN and Infinity bare. */
+static kl_rc
+write_real(kl_buf *b, double v)
+{
+    static const char zeros[] = "0000000000000000";
+    char e[40], digits[20];
+    int exp, nd = 0, p;
+    const char *q;
+
+    if (isnan(v))
+        return kl_buf_append_str(b, "NaN");
+    if (isinf(v))
+        return kl_buf_append_str(b, v < 0 ? "-Infinity" : "Infinity");
+    for (p = 1; p <= 17; p++) {
+        snprintf(e, sizeof(e), "%.*e", p - 1, v);
+        if (strtod(e, NULL) == v)
+            break;
+    }
+    for (q = e; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9')
+            digits[nd++] = *q;
+    exp = exponent_of(q + 1);
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    if (signbit(v) && kl_buf_append_byte(b, '-') != KL_OK)
+        return kl_err_set(KL_ENOMEM, "out of memory");
+    if (exp < -4 || exp >= 16)
+        return kl_buf_printf(b, "%c%s%.*se%c%02d", digits[0], nd > 1 ? "." : "", nd - 1,
+                             digits + 1, exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    if (exp < 0)
+        return kl_buf_printf(b, "0.%.*s%.*s", -exp - 1, zeros, nd, digits);
+    if (nd <= exp + 1)
+        return kl_buf_printf(b, "%.*s%.*s.0", nd, digits, exp + 1 - nd, zeros);
+    return kl_buf_printf(b, "%.*s.%.*s", exp + 1, digits, nd - exp - 1, digits + exp + 1);
+}
+
 kl_rc
 kl_json_dump_py(kl_buf *b, json_t *j)
 {
@@ -171,7 +220,7 @@ kl_json_dump_py(kl_buf *b, json_t *j)
     case JSON_INTEGER:
         return kl_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
     case JSON_REAL:
-        return kl_buf_printf(b, "%.17g", json_real_value(j));
+        return write_real(b, json_real_value(j));
     case JSON_TRUE:
         return kl_buf_append_str(b, "true");
     case JSON_FALSE:

@@ -12,7 +12,7 @@
 #include "util/kl_buf.h"
 #include "util/kl_err.h"
 
-/* Parses text (at most 64 MiB) into *out (caller frees with json_decref).
+/* Parses text (at most 1 GiB) into *out (caller frees with json_decref).
  * Errors read "<what>: line L column C: <reason>". Duplicate keys keep the
  * last value, as Python does. */
 KL_MUST_CHECK kl_rc kl_json_parse(kl_bytes text, const char *what, json_t **out);

@@ -14,7 +14,7 @@ kl_json_scan_init(kl_json_scan *s, kl_bytes text)
     memset(s, 0, sizeof(*s));
     s->base = text.ptr;
     s->p = text.ptr;
-    s->end = text.ptr + text.len;
+    s->end = text.len ? text.ptr + text.len : text.ptr; /* NULL + 0 is undefined */
     kl_buf_init(&s->key_scratch, STRING_SCRATCH_MAX);
     kl_buf_init(&s->val_scratch, STRING_SCRATCH_MAX);
 }

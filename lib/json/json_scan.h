@@ -57,7 +57,9 @@ const char *kl_json_type_name(kl_json_type t);
 
 KL_MUST_CHECK kl_rc kl_json_scan_object_begin(kl_json_scan *s);
 /* Next member: *more is false once the closing brace was consumed; otherwise
- * key is the member name (valid until the next key is read). */
+ * key is the member name. The key is valid only until the next key is read
+ * *anywhere*, including inside the member's own value: compare it before
+ * reading or skipping the value (a use-after-free was found this way). */
 KL_MUST_CHECK kl_rc kl_json_scan_object_next(kl_json_scan *s, bool *more, kl_bytes *key);
 KL_MUST_CHECK kl_rc kl_json_scan_array_begin(kl_json_scan *s);
 /* Next element: *more is false once the closing bracket was consumed. */

@@ -63,8 +63,8 @@ read_envelope(kl_bytes text, envelope *env, kl_json_scan *s, kl_buf *payload, kl
     return rc;
 }
 
-bool
-kl_dsse_is_envelope(kl_bytes text)
+kl_rc
+kl_dsse_is_envelope(kl_bytes text, bool *is_envelope)
 {
     kl_json_scan s;
     kl_bytes key, v;
@@ -75,11 +75,9 @@ kl_dsse_is_envelope(kl_bytes text)
     rc = kl_json_scan_object_begin(&s);
     while (rc == KL_OK && (rc = kl_json_scan_object_next(&s, &more, &key)) == KL_OK && more) {
         if (kl_bytes_eq_str(key, "payload")) {
-            kl_json_type t = kl_json_scan_peek(&s);
-
-            /* Python truthiness of the value; last duplicate wins */
+            /* Python truthiness of the value; the last duplicate wins */
             found = false;
-            if (t == KL_JSON_STRING) {
+            if (kl_json_scan_peek(&s) == KL_JSON_STRING) {
                 rc = kl_json_scan_string(&s, &v);
                 found = rc == KL_OK && v.len > 0;
                 continue;
@@ -88,26 +86,28 @@ kl_dsse_is_envelope(kl_bytes text)
         rc = kl_json_scan_skip(&s, &v);
     }
     kl_json_scan_free(&s);
-    return rc == KL_OK && found;
+    *is_envelope = rc == KL_OK && found;
+    return rc == KL_ENOMEM ? rc : KL_OK;
 }
 
 /* upstream dsse.b64dec: hex first, then base64, then URL-safe base64 */
 static kl_rc
 b64dec(kl_bytes in, kl_buf *out)
 {
-    kl_rc rc;
+    kl_rc rc = KL_EPARSE;
 
     kl_buf_reset(out);
-    if (in.len && in.len % 2 == 0 && kl_hex_decode_append(out, in) == KL_OK)
-        return KL_OK;
+    if (in.len && in.len % 2 == 0 &&
+        ((rc = kl_hex_decode_append(out, in)) == KL_OK || rc == KL_ENOMEM))
+        return rc;
     kl_buf_reset(out);
-    if (kl_b64_decode_append(out, in, false) == KL_OK)
-        return KL_OK;
+    if ((rc = kl_b64_decode_append(out, in, false)) == KL_OK || rc == KL_ENOMEM)
+        return rc;
     kl_buf_reset(out);
     rc = kl_b64_decode_append(out, in, true);
-    if (rc != KL_OK)
+    if (rc != KL_OK && rc != KL_ENOMEM)
         return kl_err_set(KL_EPARSE, "DSSE envelope: a value is neither hex nor base64");
-    return KL_OK;
+    return rc;
 }
 
 kl_rc
@@ -124,28 +124,31 @@ kl_dsse_pae(kl_buf *out, kl_bytes type, kl_bytes payload)
     return rc;
 }
 
-/* The x509 backend's verifier: keyid = base64 of a PEM certificate. */
-static kl_pubkey *
-keyid_cert(json_t *sig)
+/* The x509 backend's verifier: keyid = base64 of a PEM certificate.
+ * KL_ENOMEM is the only error; *out is NULL for any other keyid. */
+static kl_rc
+keyid_cert(json_t *sig, kl_pubkey **out)
 {
     json_t *kid = json_object_get(sig, "keyid");
     kl_pubkey *k = NULL;
     kl_buf pem;
+    kl_rc rc;
 
+    *out = NULL;
     if (!json_is_string(kid))
-        return NULL;
+        return KL_OK;
     kl_buf_init(&pem, 1 << 20);
-    if (kl_b64_decode_append(&pem, KL_BYTES(json_string_value(kid), json_string_length(kid)),
-                             false) == KL_OK &&
-        pem.len > 27 && memcmp(pem.ptr, "-----BEGIN CERTIFICATE-----", 27) == 0 &&
-        kl_pubkey_load_pem(&k, kl_buf_bytes(&pem)) != KL_OK)
-        k = NULL;
+    rc = kl_b64_decode_append(&pem, KL_BYTES(json_string_value(kid), json_string_length(kid)),
+                              false);
+    if (rc == KL_OK && pem.len > 27 && memcmp(pem.ptr, "-----BEGIN CERTIFICATE-----", 27) == 0)
+        rc = kl_pubkey_load_pem(&k, kl_buf_bytes(&pem));
     kl_buf_free(&pem);
-    return k;
+    *out = k;
+    return rc == KL_ENOMEM ? rc : KL_OK;
 }
 
 /* The certificates named by the signatures' keyids (x509 backend). */
-static void
+static kl_rc
 cert_verifiers(json_t *sigs, kl_pubkey **list, size_t *n, size_t max)
 {
     size_t i;
@@ -153,13 +156,16 @@ cert_verifiers(json_t *sigs, kl_pubkey **list, size_t *n, size_t max)
 
     *n = 0;
     json_array_foreach(sigs, i, sig) {
-        kl_pubkey *k = keyid_cert(sig);
+        kl_pubkey *k;
 
+        if (keyid_cert(sig, &k) != KL_OK)
+            return KL_ENOMEM;
         if (k && *n < max)
             list[(*n)++] = k;
         else
             kl_pubkey_free(k);
     }
+    return KL_OK;
 }
 
 static kl_rc
@@ -180,8 +186,13 @@ check_signatures(json_t *sigs, kl_bytes pae, const kl_pubkey *const *keys, size_
             rc = kl_err_set(KL_EPARSE, "DSSE envelope: signatures[%zu].sig is not a string", i);
             break;
         }
-        if (b64dec(KL_BYTES(json_string_value(b64), json_string_length(b64)), &raw) != KL_OK)
+        rc = b64dec(KL_BYTES(json_string_value(b64), json_string_length(b64)), &raw);
+        if (rc == KL_ENOMEM)
+            break;
+        if (rc != KL_OK) {
+            rc = KL_OK;
             continue;
+        }
         for (size_t k = 0; k < nkeys && !*ok; k++) {
             rc = kl_pubkey_verify_ecdsa_sha256(keys[k], pae, kl_buf_bytes(&raw), ok);
             if (rc != KL_OK)
@@ -218,7 +229,7 @@ kl_dsse_open(kl_bytes text, const kl_pubkey *key, kl_buf *out, bool *checked)
     if (rc == KL_OK)
         rc = b64dec(env.payload, out);
     if (rc == KL_OK && !key)
-        cert_verifiers(sigs, certs, &ncerts, sizeof(certs) / sizeof(certs[0]));
+        rc = cert_verifiers(sigs, certs, &ncerts, sizeof(certs) / sizeof(certs[0]));
     if (rc != KL_OK || (!key && ncerts == 0))
         goto out;
     rc = kl_dsse_pae(&pae, env.type, kl_buf_bytes(out));

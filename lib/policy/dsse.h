@@ -19,9 +19,10 @@
 
 #define KL_DSSE_KEYLIME_TYPE "application/vnd.keylime+json"
 
-/* Whether text is a JSON object with a non-empty "payload" member (the
- * test upstream uses to tell an envelope from a policy). */
-bool kl_dsse_is_envelope(kl_bytes text);
+/* *is_envelope: whether text is a JSON object with a non-empty "payload"
+ * string (the test upstream uses to tell an envelope from a policy). Text
+ * that is not JSON is not an envelope; errors only for ENOMEM. */
+KL_MUST_CHECK kl_rc kl_dsse_is_envelope(kl_bytes text, bool *is_envelope);
 
 /* Decodes the payload into out. With key, at least one signature must
  * verify with it; without key, signatures whose keyid is a base64 PEM

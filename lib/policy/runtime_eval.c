@@ -86,9 +86,11 @@ policy_hash_failure(eval *ev, const kl_digest_list *l, kl_bytes digest, bool boo
 }
 
 /* upstream _validate_ima_ng: name must be listed in the map with this
- * digest, unless excluded. *ok tells whether it passed. */
+ * digest, unless excluded. *ok tells whether it passed. hash: the name's
+ * kl_digest_map_hash when already known, else NULL. */
 static kl_rc
-check_listed(eval *ev, kl_policy_map_id map, kl_bytes name, kl_bytes digest, bool *ok)
+check_listed(eval *ev, kl_policy_map_id map, kl_bytes name, const uint64_t *hash,
+             kl_bytes digest, bool *ok)
 {
     bool boot = map == KL_POLICY_DIGESTS && ev->o->n_boot_aggregates &&
                 kl_bytes_eq_str(name, "boot_aggregate");
@@ -98,7 +100,8 @@ check_listed(eval *ev, kl_policy_map_id map, kl_bytes name, kl_bytes digest, boo
     *ok = true;
     if (!ev->o->policy)
         return KL_OK;
-    found = kl_digest_map_get(kl_runtime_policy_map(ev->o->policy, map), name, &l);
+    found = kl_digest_map_get_hashed(kl_runtime_policy_map(ev->o->policy, map), name,
+                                     hash ? *hash : kl_digest_map_hash(name), &l);
     if ((found && kl_digest_list_contains(&l, digest)) || (boot && in_boot_aggregates(ev, digest)))
         return KL_OK;
     if (excluded(ev, name))
@@ -132,7 +135,7 @@ verify_sig(eval *ev, const kl_ima_entry *e, bool *ok)
  * verifies or when the policy allows the digest; the policy is consulted
  * first because it is cheaper than a signature check. */
 static kl_rc
-check_ima_sig(eval *ev, const kl_ima_entry *e)
+check_ima_sig(eval *ev, const kl_ima_entry *e, uint64_t hash)
 {
     bool ok = false;
     kl_rc rc;
@@ -140,7 +143,8 @@ check_ima_sig(eval *ev, const kl_ima_entry *e)
     if (ev->o->policy) {
         kl_digest_list l;
 
-        if (kl_digest_map_get(kl_runtime_policy_map(ev->o->policy, KL_POLICY_DIGESTS), e->name, &l) &&
+        if (kl_digest_map_get_hashed(kl_runtime_policy_map(ev->o->policy, KL_POLICY_DIGESTS),
+                                     e->name, hash, &l) &&
             kl_digest_list_contains(&l, e->digest))
             return KL_OK;
     }
@@ -152,7 +156,7 @@ check_ima_sig(eval *ev, const kl_ima_entry *e)
             return rc;
     }
     if (ev->o->policy)
-        return check_listed(ev, KL_POLICY_DIGESTS, e->name, e->digest, &ok);
+        return check_listed(ev, KL_POLICY_DIGESTS, e->name, &hash, e->digest, &ok);
     if (!ev->o->learned)
         return KL_OK;
     kl_buf_reset(&ev->tmp);
@@ -183,11 +187,11 @@ check_ima_buf(eval *ev, const kl_ima_entry *e)
                            : rc;
     }
     if (rc == KL_ENOTFOUND)
-        return check_listed(ev, KL_POLICY_IMA_BUF, e->name, e->digest, &ok);
+        return check_listed(ev, KL_POLICY_IMA_BUF, e->name, NULL, e->digest, &ok);
     if (rc != KL_OK)
         return rc;
     if (!ev->o->policy || !kl_runtime_policy_keyring_ignored(ev->o->policy, e->name)) {
-        rc = check_listed(ev, KL_POLICY_KEYRINGS, e->name, e->digest, &ok);
+        rc = check_listed(ev, KL_POLICY_KEYRINGS, e->name, NULL, e->digest, &ok);
         if (rc == KL_OK && ok && ev->o->learned)
             rc = kl_ima_keyrings_add(ev->o->learned, e->name, key, has_keyid, keyid);
     }
@@ -196,17 +200,17 @@ check_ima_buf(eval *ev, const kl_ima_entry *e)
 }
 
 static kl_rc
-check_entry_data(eval *ev, const kl_ima_entry *e)
+check_entry_data(eval *ev, const kl_ima_entry *e, uint64_t hash)
 {
     bool ok;
 
     switch (e->tmpl) {
     case KL_IMA_TMPL_IMA_SIG:
-        return check_ima_sig(ev, e);
+        return check_ima_sig(ev, e, hash);
     case KL_IMA_TMPL_IMA_BUF:
         return check_ima_buf(ev, e);
     default:
-        return check_listed(ev, KL_POLICY_DIGESTS, e->name, e->digest, &ok);
+        return check_listed(ev, KL_POLICY_DIGESTS, e->name, &hash, e->digest, &ok);
     }
 }
 
@@ -238,9 +242,10 @@ hash_mismatch(eval *ev, kl_bytes column, const uint8_t *computed)
 }
 
 /* upstream Entry.invalid: PCR, violation, template hash, then the
- * template's validator. pcr_digest receives what to extend with. */
+ * template's validator. pcr_digest receives what to extend with; hash is
+ * kl_digest_map_hash of the entry's name. */
 static kl_rc
-check_entry(eval *ev, const kl_ima_entry *e, uint8_t *pcr_digest)
+check_entry(eval *ev, const kl_ima_entry *e, uint64_t hash, uint8_t *pcr_digest)
 {
     uint8_t computed[KL_HASH_MAX_SIZE];
     bool violation = e->template_hash.len == ev->log_size && all_zero(e->template_hash);
@@ -273,7 +278,7 @@ check_entry(eval *ev, const kl_ima_entry *e, uint8_t *pcr_digest)
     if (e->template_hash.len != ev->log_size ||
         memcmp(e->template_hash.ptr, computed, ev->log_size) != 0)
         return hash_mismatch(ev, e->template_hash, computed);
-    return check_entry_data(ev, e);
+    return check_entry_data(ev, e, hash);
 }
 
 static kl_rc
@@ -294,15 +299,30 @@ parse_failure(eval *ev, const kl_ima_entry *e)
     return add_json(ev, "ima.parser.entry", ctx);
 }
 
-/* The list, entry by entry, in either format. */
+/* The list, entry by entry, in either format, read AHEAD entries ahead:
+ * while one entry is hashed, the policy slots and records of the next ones
+ * are fetched into the cache (a lookup in a large policy is two memory
+ * misses otherwise). The parsers keep AHEAD + 1 entries valid. */
+#define AHEAD (KL_IMA_ASCII_KEEP - 1)
+_Static_assert(KL_IMA_ASCII_KEEP == KL_IMA_BINARY_KEEP, "both parsers keep as many entries");
+
+typedef struct {
+    kl_ima_entry e;
+    uint64_t hash; /* of e.name, for the digests map */
+} pending;
+
 typedef struct {
     bool binary;
     kl_ima_ascii a;
     kl_ima_binary b;
+    const kl_digest_map *map; /* the policy's digests, or NULL */
+    pending ring[AHEAD + 1];
+    size_t head, count;
+    bool done;
 } source;
 
 static kl_rc
-source_next(eval *ev, source *s, kl_ima_entry *e, bool *more)
+read_one(eval *ev, source *s, kl_ima_entry *e, bool *more)
 {
     kl_rc rc;
 
@@ -313,6 +333,46 @@ source_next(eval *ev, source *s, kl_ima_entry *e, bool *more)
         return rc;
     *more = false;
     return kl_verdict_add_msg(ev->v, "ima.parser.entry", true, "%s", kl_err_msg());
+}
+
+static kl_rc
+fill(eval *ev, source *s)
+{
+    while (!s->done && s->count <= AHEAD) {
+        pending *p = &s->ring[(s->head + s->count) % (AHEAD + 1)];
+        bool more;
+        kl_rc rc = read_one(ev, s, &p->e, &more);
+
+        if (rc != KL_OK)
+            return rc;
+        if (!more) {
+            s->done = true;
+            break;
+        }
+        p->hash = kl_digest_map_hash(p->e.name);
+        kl_digest_map_prefetch_slot(s->map, p->hash);
+        s->count++;
+    }
+    return KL_OK;
+}
+
+/* The next entry (valid until the next call); *more is false at the end. */
+static kl_rc
+source_next(eval *ev, source *s, pending **out, bool *more)
+{
+    kl_rc rc = fill(ev, s);
+
+    *more = rc == KL_OK && s->count > 0;
+    if (!*more)
+        return rc;
+    *out = &s->ring[s->head];
+    s->head = (s->head + 1) % (AHEAD + 1);
+    s->count--;
+    /* two entries ahead: its slot was fetched when it was read, now its
+     * record (one ahead is too late to hide a memory miss) */
+    if (s->count >= 2)
+        kl_digest_map_prefetch_record(s->map, s->ring[(s->head + 1) % (AHEAD + 1)].hash);
+    return KL_OK;
 }
 
 static kl_rc
@@ -351,7 +411,8 @@ quote_progress_ok(kl_ima_state *st, size_t match, size_t len)
     bool ok = true;
 
     if (st->progress_known && match != len) {
-        size_t prev_lag = st->prev_len - st->prev_match;
+        /* signed in upstream: empty lines count in match but not in len */
+        size_t prev_lag = st->prev_len > st->prev_match ? st->prev_len - st->prev_match : 0;
 
         ok = !(prev_lag > 0 && match < prev_lag);
     }
@@ -389,8 +450,8 @@ kl_ima_eval(kl_verdict *v, kl_ima_result *res, const kl_ima_eval_opts *o, kl_byt
     uint8_t pcr_digest[KL_HASH_MAX_SIZE];
     size_t fail_before = v->count;
     bool found = quoted == NULL, more = true;
-    kl_ima_entry e;
     source src = {.binary = o->binary};
+    pending *p;
     eval ev;
     kl_rc rc;
 
@@ -404,24 +465,27 @@ kl_ima_eval(kl_verdict *v, kl_ima_result *res, const kl_ima_eval_opts *o, kl_byt
         kl_ima_binary_init(&src.b, list, ev.log_size);
     else
         kl_ima_ascii_init(&src.a, list);
+    src.map = o->policy ? kl_runtime_policy_map(o->policy, KL_POLICY_DIGESTS) : NULL;
     if (quoted)
         found = memcmp(res->pcr10, quoted, ev.bank_size) == 0;
-    while ((rc = source_next(&ev, &src, &e, &more)) == KL_OK && more) {
+    while ((rc = source_next(&ev, &src, &p, &more)) == KL_OK && more) {
+        const kl_ima_entry *e = &p->e;
+
         res->entries++;
-        if (e.error && !e.template_data.ptr) {
+        if (e->error && !e->template_data.ptr) {
             /* as upstream: an unparsable line is not replayed */
-            if ((rc = parse_failure(&ev, &e)) != KL_OK)
+            if ((rc = parse_failure(&ev, e)) != KL_OK)
                 break;
             continue;
         }
-        if (e.error) {
+        if (e->error) {
             /* binary: the record still holds the data that was extended */
-            rc = kl_hasher_digest(ev.h, o->bank, e.template_data.ptr, e.template_data.len,
+            rc = kl_hasher_digest(ev.h, o->bank, e->template_data.ptr, e->template_data.len,
                                   pcr_digest);
             if (rc == KL_OK)
-                rc = parse_failure(&ev, &e);
+                rc = parse_failure(&ev, e);
         } else {
-            rc = check_entry(&ev, &e, pcr_digest);
+            rc = check_entry(&ev, e, p->hash, pcr_digest);
         }
         if (rc == KL_OK)
             rc = kl_ima_pcr_extend(ev.h, o->bank, res->pcr10, pcr_digest);
@@ -431,9 +495,9 @@ kl_ima_eval(kl_verdict *v, kl_ima_result *res, const kl_ima_eval_opts *o, kl_byt
             continue;
         found = memcmp(res->pcr10, quoted, ev.bank_size) == 0;
         if (found) {
-            res->match_lines = e.index + 1;
+            res->match_lines = e->index + 1;
             if (st) {
-                st->next_entry += e.index + 1;
+                st->next_entry += e->index + 1;
                 memcpy(st->pcr10, res->pcr10, ev.bank_size);
             }
         }

@@ -67,8 +67,9 @@ typedef struct {
     size_t entries;                  /* entries (non-empty lines) in the list */
 } kl_ima_result;
 
-/* Evaluates list (the entries from state->next_entry on, or the whole list
- * when state is NULL). quoted_pcr10 (kl_hash_size(bank) bytes) may be NULL:
+/* Evaluates list: the caller passes the entries from state->next_entry on
+ * (what the agent sends for ima_ml_entry), or the whole list when state is
+ * NULL. quoted_pcr10 (kl_hash_size(bank) bytes) may be NULL:
  * then no PCR check. On a match the state advances to the matching prefix;
  * after any failure it is reset to entry 0 (the caller should then also
  * drop its learned keyrings). Failures go to v; errors only when the

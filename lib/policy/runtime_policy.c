@@ -52,58 +52,65 @@ wrong_type(kl_json_scan *s, const char *what, const char *want)
                       kl_json_type_name(kl_json_scan_peek(s)), where);
 }
 
-/* Upstream's digest pattern ^[0-9a-f]{40,128}$. */
-static bool
-is_policy_digest(kl_bytes d)
+/* A name as shown in messages (long ones cut). */
+static const char *
+shown(kl_bytes name, char *buf, size_t len)
 {
-    if (d.len < 40 || d.len > 128)
-        return false;
-    for (size_t i = 0; i < d.len; i++)
-        if (!((d.ptr[i] >= '0' && d.ptr[i] <= '9') || (d.ptr[i] >= 'a' && d.ptr[i] <= 'f')))
-            return false;
-    return true;
+    snprintf(buf, len, "%.*s%s", (int)(name.len > NAME_SHOW ? NAME_SHOW : name.len),
+             (const char *)name.ptr, name.len > NAME_SHOW ? "..." : "");
+    return buf;
 }
 
+static kl_rc
+not_a_digest(const char *member, kl_bytes name, size_t i)
+{
+    char buf[NAME_SHOW + 4];
+
+    return kl_err_set(KL_EPARSE,
+                      "runtime policy: %s[\"%s\"][%zu] is not a digest (expected 40 to 128 "
+                      "lowercase hex digits)",
+                      member, shown(name, buf, sizeof(buf)), i);
+}
+
+/* One name's digests. Upstream's schema wants ^[0-9a-f]{40,128}$ for each
+ * and at least one; the index checks the characters while it decodes. */
 static kl_rc
 read_digest_list(kl_json_scan *s, kl_digest_map *m, const char *member, kl_bytes name,
                  bool schema)
 {
-    char shown[NAME_SHOW + 4];
+    char buf[NAME_SHOW + 64];
     size_t count = 0;
+    bool more, hex;
     kl_bytes d;
-    bool more;
     kl_rc rc;
 
-    snprintf(shown, sizeof(shown), "%.*s%s", (int)(name.len > NAME_SHOW ? NAME_SHOW : name.len),
-             (const char *)name.ptr, name.len > NAME_SHOW ? "..." : "");
     if (kl_json_scan_peek(s) != KL_JSON_ARRAY) {
-        char what[NAME_SHOW + 64];
+        char what[2 * NAME_SHOW + 64];
 
-        snprintf(what, sizeof(what), "%s[\"%s\"]", member, shown);
+        snprintf(what, sizeof(what), "%s[\"%s\"]", member, shown(name, buf, sizeof(buf)));
         return wrong_type(s, what, "a list of digests");
     }
     rc = kl_digest_map_begin(m, name);
     if (rc == KL_OK)
         rc = kl_json_scan_array_begin(s);
     while (rc == KL_OK && (rc = kl_json_scan_array_next(s, &more)) == KL_OK && more) {
-        if (kl_json_scan_peek(s) != KL_JSON_STRING ||
-            (rc = kl_json_scan_string(s, &d)) != KL_OK ||
-            (!is_policy_digest(d) && (schema || d.len > 127))) {
-            if (rc != KL_OK)
-                return rc;
-            return kl_err_set(KL_EPARSE,
-                              "runtime policy: %s[\"%s\"][%zu] is not a digest (expected 40 to "
-                              "128 lowercase hex digits)",
-                              member, shown, count);
-        }
+        if (kl_json_scan_peek(s) != KL_JSON_STRING)
+            return not_a_digest(member, name, count);
+        rc = kl_json_scan_string(s, &d);
+        if (rc != KL_OK)
+            return rc;
+        if (schema && (d.len < 40 || d.len > 128))
+            return not_a_digest(member, name, count);
         /* without the schema, odd values are kept but can never match */
-        if (d.len)
-            rc = kl_digest_map_add_hex(m, d);
+        if (d.len && (rc = kl_digest_map_add_hex(m, d, &hex)) == KL_EINVAL)
+            return not_a_digest(member, name, count);
+        if (rc == KL_OK && schema && !hex)
+            return not_a_digest(member, name, count);
         count++;
     }
     if (rc == KL_OK && count == 0 && schema)
         rc = bad("runtime policy: %s[\"%s\"] is an empty list (at least one digest is required)",
-                 member, shown);
+                 member, shown(name, buf, sizeof(buf)));
     return rc;
 }
 
@@ -176,6 +183,10 @@ read_strings(ctx *c, kl_bytes span, const char *what, kl_buf *out, size_t *n)
             break;
         }
         rc = kl_json_scan_string(&s, &v);
+        /* the list is kept NUL-separated: a NUL inside would split a name */
+        if (rc == KL_OK && v.len && memchr(v.ptr, 0, v.len))
+            rc = kl_err_set(KL_EPARSE, "runtime policy: %s[%zu] contains a NUL character", what,
+                            *n);
         if (rc == KL_OK)
             rc = kl_buf_append(out, v.ptr, v.len);
         if (rc == KL_OK)
@@ -270,7 +281,12 @@ read_ima(ctx *c, kl_runtime_policy *p)
     }
     rc = kl_json_scan_object_begin(&s);
     while (rc == KL_OK && (rc = kl_json_scan_object_next(&s, &more, &key)) == KL_OK && more) {
-        if (kl_bytes_eq_str(key, "dm_policy") && kl_json_scan_peek(&s) != KL_JSON_NULL) {
+        /* before the value: reading its keys may reuse the memory of key */
+        bool ignored = kl_bytes_eq_str(key, "ignored_keyrings");
+        bool alg = kl_bytes_eq_str(key, "log_hash_alg");
+        bool dm = kl_bytes_eq_str(key, "dm_policy");
+
+        if (dm && kl_json_scan_peek(&s) != KL_JSON_NULL) {
             rc = wrong_type(&s, "ima.dm_policy",
                             "null (device-mapper policies are not supported, as upstream)");
             break;
@@ -278,14 +294,14 @@ read_ima(ctx *c, kl_runtime_policy *p)
         rc = kl_json_scan_skip(&s, &span);
         if (rc != KL_OK)
             break;
-        if (kl_bytes_eq_str(key, "ignored_keyrings")) {
+        if (ignored) {
             kl_buf_reset(&p->ignored);
             rc = read_strings(c, span, "ima.ignored_keyrings", &p->ignored, &n);
             have[0] = true;
-        } else if (kl_bytes_eq_str(key, "log_hash_alg")) {
+        } else if (alg) {
             rc = read_log_hash_alg(c, span, p);
             have[1] = true;
-        } else if (kl_bytes_eq_str(key, "dm_policy")) {
+        } else if (dm) {
             have[2] = true;
         }
     }
@@ -373,12 +389,16 @@ find_members(ctx *c)
     }
     rc = kl_json_scan_object_begin(&s);
     while (rc == KL_OK && (rc = kl_json_scan_object_next(&s, &more, &key)) == KL_OK && more) {
+        int which = -1;
+
+        /* before the value: reading its keys may reuse the memory of key */
+        for (int m = 0; m < M_COUNT; m++)
+            if (kl_bytes_eq_str(key, member_names[m]))
+                which = m;
         rc = kl_json_scan_skip(&s, &span);
-        for (int m = 0; rc == KL_OK && m < M_COUNT; m++) {
-            if (kl_bytes_eq_str(key, member_names[m])) {
-                c->span[m] = span;
-                c->have[m] = true;
-            }
+        if (rc == KL_OK && which >= 0) {
+            c->span[which] = span;
+            c->have[which] = true;
         }
     }
     if (rc == KL_OK)
@@ -437,11 +457,14 @@ static kl_rc
 unwrap(kl_runtime_policy *p, kl_bytes text, const kl_runtime_policy_opts *o, kl_buf *payload,
        kl_bytes *policy_text)
 {
-    bool checked = false;
+    bool checked = false, envelope;
     kl_rc rc;
 
     *policy_text = text;
-    if (!kl_dsse_is_envelope(text)) {
+    rc = kl_dsse_is_envelope(text, &envelope);
+    if (rc != KL_OK)
+        return rc;
+    if (!envelope) {
         if (o->require_signature)
             return kl_err_set(KL_EVERIFY, "runtime policy is not signed, but a signature is "
                                           "required");

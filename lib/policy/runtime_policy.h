@@ -58,7 +58,8 @@ typedef struct {
 
 /* Loads a policy from JSON text (or a DSSE envelope). Caller frees with
  * kl_runtime_policy_free. KL_EPARSE for invalid JSON or schema violations,
- * KL_EVERIFY for a bad signature. */
+ * KL_EVERIFY for a bad signature, KL_ETOOBIG past a size cap (a 4 GiB
+ * index, a 4 KiB payloadType), KL_ENOMEM. */
 KL_MUST_CHECK kl_rc kl_runtime_policy_load(kl_runtime_policy **out, kl_bytes text,
                                            const kl_runtime_policy_opts *opts);
 void kl_runtime_policy_free(kl_runtime_policy *p);

@@ -1,26 +1,29 @@
 #include "util/kl_alloc.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static size_t alloc_count;
-static size_t alloc_fail_at;
+/* Test hook state; atomic because threads allocate (rootfs hashing). */
+static atomic_size_t alloc_count;
+static atomic_size_t alloc_fail_at;
 
 static int
 should_fail(void)
 {
-    alloc_count++;
-    return alloc_fail_at != 0 && alloc_count >= alloc_fail_at;
+    size_t nth = atomic_load_explicit(&alloc_fail_at, memory_order_relaxed);
+    size_t n = atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed) + 1;
+
+    return nth != 0 && n >= nth;
 }
 
 size_t
 kl_alloc_fail_at(size_t nth)
 {
-    size_t made = alloc_count;
+    size_t made = atomic_exchange(&alloc_count, 0);
 
-    alloc_count = 0;
-    alloc_fail_at = nth;
+    atomic_store(&alloc_fail_at, nth);
     return made;
 }
 

@@ -48,7 +48,7 @@ b64_value(uint8_t c, bool url_ok)
 kl_rc
 kl_b64_decode_append(kl_buf *b, kl_bytes t, bool url_ok)
 {
-    size_t pad = 0;
+    size_t pad = 0, start = b->len;
     kl_rc rc;
 
     if (t.len % 4)
@@ -68,6 +68,7 @@ kl_b64_decode_append(kl_buf *b, kl_bytes t, bool url_ok)
             if (last && j >= 4 - pad) {
                 d = 0;
             } else if ((d = b64_value(t.ptr[i + j], url_ok)) < 0) {
+                b->len = start; /* nothing appended on failure */
                 return kl_err_set(KL_EPARSE, "invalid base64 character at offset %zu", i + j);
             }
             v = v << 6 | (uint32_t)d;

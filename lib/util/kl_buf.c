@@ -94,7 +94,7 @@ kl_buf_printf(kl_buf *b, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return kl_err_set(KL_EINVAL, "bad format string");
-    rc = kl_buf_reserve(b, (size_t)n + 1);
+    rc = kl_buf_reserve(b, (size_t)n); /* reserve keeps room for the NUL */
     if (rc != KL_OK)
         return rc;
     va_start(ap, fmt);

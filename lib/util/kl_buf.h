@@ -1,6 +1,7 @@
 /* kl_buf: borrowed byte views (kl_bytes) and owned, capped buffers (kl_buf).
  *
- * A kl_buf has a hard maximum set at init; appends beyond it fail with
+ * A kl_buf has a hard maximum set at init: it holds at most max - 1 bytes
+ * (one byte stays free for a terminator) and appends beyond that fail with
  * KL_ETOOBIG, so a peer cannot grow a buffer without bound. Buffers holding
  * secrets are released with kl_buf_free_secret, which wipes them first.
  */

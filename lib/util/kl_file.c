@@ -12,18 +12,35 @@
 #include "util/kl_alloc.h"
 
 static kl_rc
+too_big(const char *path, const kl_buf *b)
+{
+    return kl_err_set(KL_ETOOBIG, "%s: larger than the %zu-byte limit", path, b->max - 1);
+}
+
+static kl_rc
 read_fd(int fd, const char *path, kl_buf *b)
 {
     for (;;) {
+        size_t want = 65536;
         ssize_t n;
-        kl_rc rc = kl_buf_reserve(b, 65536);
+        kl_rc rc;
 
-        if (rc != KL_OK) {
-            if (rc == KL_ETOOBIG)
-                return kl_err_set(rc, "%s: larger than the %zu-byte limit", path, b->max);
-            return rc;
+        if (b->len + 1 >= b->max) {
+            uint8_t probe;
+
+            /* full: fine only if nothing is left */
+            while ((n = read(fd, &probe, 1)) < 0 && errno == EINTR)
+                ;
+            if (n < 0)
+                return kl_err_set(KL_EIO, "%s: %s", path, strerror(errno));
+            return n == 0 ? KL_OK : too_big(path, b);
         }
-        n = read(fd, b->ptr + b->len, b->cap - b->len - 1);
+        if (want > b->max - b->len - 1)
+            want = b->max - b->len - 1;
+        rc = kl_buf_reserve(b, want);
+        if (rc != KL_OK)
+            return rc;
+        n = read(fd, b->ptr + b->len, want);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -54,7 +71,7 @@ kl_file_read(const char *path, kl_buf *b)
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size >= b->max) {
         close(fd);
         return kl_err_set(KL_ETOOBIG, "%s: %lld bytes is larger than the %zu-byte limit", path,
-                          (long long)st.st_size, b->max);
+                          (long long)st.st_size, b->max - 1);
     }
     rc = read_fd(fd, path, b);
     close(fd);

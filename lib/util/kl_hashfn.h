@@ -19,7 +19,8 @@ kl_hashfn_read(const uint8_t *p, size_t n)
 {
     uint64_t v = 0;
 
-    memcpy(&v, p, n < 8 ? n : 8);
+    if (n) /* an empty view may be NULL, and memcpy from NULL is undefined */
+        memcpy(&v, p, n < 8 ? n : 8);
     return v;
 }
 

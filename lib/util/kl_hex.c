@@ -2,6 +2,28 @@
 
 static const char hexdigits[] = "0123456789abcdef";
 
+#define X -1
+/* A-F carry KL_HEX_UPPER so that lowercase-only checks are one test */
+const int8_t kl_hex_table[256] = {
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  X,  X,  X,  X,  X,  X,
+     X, 26, 27, 28, 29, 30, 31,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X, 10, 11, 12, 13, 14, 15,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+};
+#undef X
+
 void
 kl_hex_encode(char *out, const uint8_t *p, size_t n)
 {
@@ -18,12 +40,12 @@ kl_hex_decode(uint8_t *out, kl_bytes hex)
     if (hex.len % 2)
         return false;
     for (size_t i = 0; i < hex.len / 2; i++) {
-        int hi = kl_hex_digit(hex.ptr[2 * i]);
-        int lo = kl_hex_digit(hex.ptr[2 * i + 1]);
+        int hi = kl_hex_table[hex.ptr[2 * i]];
+        int lo = kl_hex_table[hex.ptr[2 * i + 1]];
 
-        if (hi < 0 || lo < 0)
+        if ((hi | lo) < 0)
             return false;
-        out[i] = (uint8_t)(hi << 4 | lo);
+        out[i] = (uint8_t)((hi & 15) << 4 | (lo & 15));
     }
     return true;
 }

@@ -12,16 +12,18 @@
 /* Writes 2*n lowercase hex digits and a NUL to out (size >= 2*n+1). */
 void kl_hex_encode(char *out, const uint8_t *p, size_t n);
 
+/* Digit values: 0-15 for [0-9a-fA-F], KL_HEX_UPPER added for A-F, -1 for
+ * anything else. */
+extern const int8_t kl_hex_table[256];
+#define KL_HEX_UPPER 16
+
 /* Value of one hex digit (either case), or -1. */
 static inline int
 kl_hex_digit(uint8_t c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
+    int v = kl_hex_table[c];
+
+    return v < 0 ? -1 : v & 15;
 }
 
 /* Decodes an even-length hex string (either case, no separators) into out,

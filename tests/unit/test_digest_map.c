@@ -25,10 +25,10 @@ test_digest_map_lookup(void **state)
     (void)state;
     assert_int_equal(kl_digest_map_new(&m), KL_OK);
     assert_int_equal(kl_digest_map_begin(m, KL_BYTES_STR("/a")), KL_OK);
-    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H40)), KL_OK);
-    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H128)), KL_OK);
+    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H40), NULL), KL_OK);
+    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H128), NULL), KL_OK);
     assert_int_equal(kl_digest_map_begin(m, KL_BYTES_STR("/b")), KL_OK);
-    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H64)), KL_OK);
+    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H64), NULL), KL_OK);
     assert_int_equal(kl_digest_map_seal(m), KL_OK);
     assert_int_equal(kl_digest_map_names(m), 2);
     assert_int_equal(kl_digest_map_digests(m), 3);
@@ -58,10 +58,10 @@ test_digest_map_duplicates(void **state)
     (void)state;
     assert_int_equal(kl_digest_map_new(&m), KL_OK);
     assert_int_equal(kl_digest_map_begin(m, KL_BYTES_STR("/a")), KL_OK);
-    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H40)), KL_OK);
-    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H40)), KL_OK);
+    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H40), NULL), KL_OK);
+    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H40), NULL), KL_OK);
     assert_int_equal(kl_digest_map_begin(m, KL_BYTES_STR("/a")), KL_OK);
-    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H64)), KL_OK);
+    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H64), NULL), KL_OK);
     assert_int_equal(kl_digest_map_seal(m), KL_OK);
     assert_int_equal(kl_digest_map_names(m), 1);
     assert_int_equal(kl_digest_map_digests(m), 1);
@@ -85,10 +85,10 @@ test_digest_map_text(void **state)
     (void)state;
     assert_int_equal(kl_digest_map_new(&m), KL_OK);
     assert_int_equal(kl_digest_map_begin(m, KL_BYTES_STR("/a")), KL_OK);
-    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H40 "0")), KL_OK);
-    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR("0123456789ABCDEF0123456789abcdef01234567")),
+    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H40 "0"), NULL), KL_OK);
+    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR("0123456789ABCDEF0123456789abcdef01234567"), NULL),
                      KL_OK);
-    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR("")), KL_EINVAL);
+    assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(""), NULL), KL_EINVAL);
     assert_int_equal(kl_digest_map_seal(m), KL_OK);
     assert_true(kl_digest_map_get(m, KL_BYTES_STR("/a"), &l));
     assert_true(kl_hex_decode(d, KL_BYTES_STR(H40)));
@@ -113,7 +113,7 @@ test_digest_map_memory(void **state)
     for (int i = 0; i < 100000; i++) {
         snprintf(name, sizeof(name), "/usr/lib/x86_64-linux-gnu/lib%06d.so", i);
         assert_int_equal(kl_digest_map_begin(m, KL_BYTES(name, strlen(name))), KL_OK);
-        assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H64)), KL_OK);
+        assert_int_equal(kl_digest_map_add_hex(m, KL_BYTES_STR(H64), NULL), KL_OK);
     }
     assert_int_equal(kl_digest_map_seal(m), KL_OK);
     assert_int_equal(kl_digest_map_names(m), 100000);
