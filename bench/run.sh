@@ -6,6 +6,7 @@
 #   bench/run.sh [build-dir]             default build-bench
 #   BENCH_IMA_ARGS="--large=0" bench/run.sh       options for bench_ima
 #   BENCH_POLICY_ARGS="--runs=5" bench/run.sh     options for bench_policy_load
+#   BENCH_QUOTE_ARGS, BENCH_EVENTLOG_ARGS         options for bench_quote, bench_eventlog
 #
 # Each benchmark measures its own baseline in the same run (interleaved)
 # and counts thread CPU time, so figures hold on a busy machine; the "on
@@ -15,6 +16,8 @@ cd "$(dirname "$0")/.."
 build=${1:-build-bench}
 ima_args=${BENCH_IMA_ARGS:-}
 policy_args=${BENCH_POLICY_ARGS:-}
+quote_args=${BENCH_QUOTE_ARGS:-}
+eventlog_args=${BENCH_EVENTLOG_ARGS:-}
 
 if [ -f "$build/build.ninja" ]; then
     setup="meson configure $build -Dbuildtype=release"
@@ -22,7 +25,8 @@ else
     setup="meson setup $build --buildtype=release -Dtests=false"
 fi
 $setup >/dev/null
-ninja -C "$build" bench/bench_ima bench/bench_policy_load >/dev/null
+ninja -C "$build" bench/bench_ima bench/bench_policy_load bench/bench_quote \
+    bench/bench_eventlog >/dev/null
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT INT TERM
@@ -31,6 +35,10 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 "$build/bench/bench_ima" $ima_args | tee "$out/ima"
 # shellcheck disable=SC2086
 "$build/bench/bench_policy_load" $policy_args | tee "$out/policy"
+# shellcheck disable=SC2086
+"$build/bench/bench_quote" $quote_args | tee "$out/quote"
+# shellcheck disable=SC2086
+"$build/bench/bench_eventlog" $eventlog_args | tee "$out/eventlog"
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -53,11 +61,17 @@ grep '^|' "$out/ima"
 echo
 grep '^|' "$out/policy"
 echo
+grep '^|' "$out/quote"
+echo
+grep '^|' "$out/eventlog"
+echo
 echo "Command: \`bench/run.sh\`, which runs:"
 echo
 echo '```'
 echo "meson setup $build --buildtype=release -Dtests=false  # or, if it exists: meson configure $build -Dbuildtype=release"
-echo "ninja -C $build bench/bench_ima bench/bench_policy_load"
+echo "ninja -C $build bench/bench_ima bench/bench_policy_load bench/bench_quote bench/bench_eventlog"
 echo "$build/bench/bench_ima${ima_args:+ $ima_args}"
 echo "$build/bench/bench_policy_load${policy_args:+ $policy_args}"
+echo "$build/bench/bench_quote${quote_args:+ $quote_args}"
+echo "$build/bench/bench_eventlog${eventlog_args:+ $eventlog_args}"
 echo '```'

@@ -91,8 +91,7 @@ parse_args(int argc, char **argv, options *o)
         case 'k': o->keys = optarg; break;
         case 't': o->tomtou = true; break;
         case 'h': usage(stdout); return -1;
-        case ':': return kl_cli_fail(KL_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
-        default: return kl_cli_fail(KL_EXIT_USAGE, "unknown option %s (see --help)", argv[optind - 1]);
+        default: return kl_cli_bad_option(c, argv);
         }
     }
     if (optind < argc)

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,4 +37,12 @@ bool
 kl_cli_hex(const char *s, uint8_t *out, size_t n)
 {
     return strlen(s) == 2 * n && kl_hex_decode(out, KL_BYTES(s, 2 * n));
+}
+
+int
+kl_cli_bad_option(int c, char **argv)
+{
+    if (c == ':')
+        return kl_cli_fail(KL_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
+    return kl_cli_fail(KL_EXIT_USAGE, "unknown option %s (see --help)", argv[optind - 1]);
 }

@@ -19,7 +19,9 @@ enum { KL_EXIT_OK = 0, KL_EXIT_FAIL = 1, KL_EXIT_USAGE = 2 };
 
 /* Each subcommand: argv[0] is the subcommand name; returns an exit status. */
 int kl_cmd_check_runtime(int argc, char **argv);
+int kl_cmd_check_evidence(int argc, char **argv);
 int kl_cmd_create_runtime(int argc, char **argv);
+int kl_cmd_create_measured_boot(int argc, char **argv);
 int kl_cmd_sign_runtime(int argc, char **argv);
 int kl_cmd_convert(int argc, char **argv);
 
@@ -35,6 +37,10 @@ bool kl_cli_value_ok(int optind_now, char **argv, const char *value);
 
 /* Prints "keylime-policy: <message>" and a hint to stderr; returns status. */
 int kl_cli_fail(int status, const char *fmt, ...) KL_PRINTF(2, 3);
+
+/* For getopt_long's answers ':' (a value missing) and '?' (an unknown
+ * option): says which option, returns KL_EXIT_USAGE. */
+int kl_cli_bad_option(int c, char **argv);
 
 /* Reads a whole file (capped); prints the reason on failure. */
 KL_MUST_CHECK kl_rc kl_cli_read(const char *what, const char *path, kl_buf *out);

@@ -15,9 +15,11 @@ static const struct {
     const char *help;
 } commands[] = {
     {"create", "runtime", kl_cmd_create_runtime, "create a runtime policy"},
+    {"create", "measured-boot", kl_cmd_create_measured_boot, "create a measured boot refstate"},
     {"sign", "runtime", kl_cmd_sign_runtime, "sign a runtime policy (DSSE)"},
     {"convert", NULL, kl_cmd_convert, "convert a legacy allowlist or old policy"},
     {"check", "runtime", kl_cmd_check_runtime, "check an IMA log against a runtime policy"},
+    {"check", "evidence", kl_cmd_check_evidence, "check a quote response as the verifier would"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

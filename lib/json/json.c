@@ -237,6 +237,9 @@ kl_json_string_lossy(kl_bytes s)
     const uint8_t *p = s.ptr, *end = s.ptr + s.len;
     json_t *j = NULL;
 
+    /* valid UTF-8 (jansson checks it) needs no replacement */
+    if ((j = json_stringn(s.len ? (const char *)s.ptr : "", s.len)) != NULL)
+        return j;
     kl_buf_init(&tmp, s.len * 3 + 16);
     while (p < end) {
         const uint8_t *start = p;

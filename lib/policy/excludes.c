@@ -16,9 +16,8 @@ struct kl_excludes_matcher {
     pcre2_match_data *md;
 };
 
-/* Python regex text to PCRE2: \Z means end of string in Python. */
-static kl_rc
-translate(kl_buf *out, kl_bytes p)
+kl_rc
+kl_excludes_translate(kl_buf *out, kl_bytes p)
 {
     kl_rc rc = KL_OK;
 
@@ -61,7 +60,7 @@ check_each(const kl_bytes *patterns, size_t n, kl_buf *tmp)
         kl_rc rc;
 
         kl_buf_reset(tmp);
-        rc = translate(tmp, patterns[i]);
+        rc = kl_excludes_translate(tmp, patterns[i]);
         if (rc != KL_OK)
             return rc;
         if (compile(kl_buf_bytes(tmp), &code, why, sizeof(why), &at) != KL_OK)
@@ -90,7 +89,7 @@ kl_excludes_compile(kl_excludes **out, const kl_bytes *patterns, size_t n)
     for (size_t i = 0; rc == KL_OK && i < n; i++) {
         rc = kl_buf_append_str(&joined, i ? ")|(" : "(");
         if (rc == KL_OK)
-            rc = translate(&joined, patterns[i]);
+            rc = kl_excludes_translate(&joined, patterns[i]);
     }
     if (rc == KL_OK && n)
         rc = kl_buf_append_byte(&joined, ')');

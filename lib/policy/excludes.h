@@ -31,4 +31,8 @@ void kl_excludes_matcher_free(kl_excludes_matcher *m);
 /* Whether the path matches (re.match semantics). */
 bool kl_excludes_match(kl_excludes_matcher *m, kl_bytes path);
 
+/* Appends the PCRE2 form of a Python regular expression: the same text,
+ * except that Python's \Z (end of string) becomes PCRE2's \z. */
+KL_MUST_CHECK kl_rc kl_excludes_translate(kl_buf *out, kl_bytes pattern);
+
 #endif

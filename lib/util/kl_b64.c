@@ -81,3 +81,23 @@ kl_b64_decode_append(kl_buf *b, kl_bytes t, bool url_ok)
     }
     return KL_OK;
 }
+
+kl_rc
+kl_b64_decode_lenient_append(kl_buf *b, kl_bytes text)
+{
+    kl_buf clean;
+    kl_rc rc = KL_OK;
+
+    kl_buf_init(&clean, text.len + 1);
+    for (size_t i = 0; rc == KL_OK && i < text.len; i++) {
+        uint8_t c = text.ptr[i];
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '+' || c == '/' || c == '=')
+            rc = kl_buf_append_byte(&clean, c);
+    }
+    if (rc == KL_OK)
+        rc = kl_b64_decode_append(b, kl_buf_bytes(&clean), false);
+    kl_buf_free(&clean);
+    return rc;
+}

@@ -14,4 +14,9 @@ KL_MUST_CHECK kl_rc kl_b64_encode_append(kl_buf *b, const uint8_t *p, size_t n);
  * and appends the bytes to b. KL_EPARSE on any other character or bad padding. */
 KL_MUST_CHECK kl_rc kl_b64_decode_append(kl_buf *b, kl_bytes text, bool url_ok);
 
+/* Decodes as Python's base64.b64decode without validation does: characters
+ * outside the alphabet (newlines, spaces, ...) are dropped first, then the
+ * rest is decoded strictly. Upstream decodes agents' quotes and nonces so. */
+KL_MUST_CHECK kl_rc kl_b64_decode_lenient_append(kl_buf *b, kl_bytes text);
+
 #endif

@@ -45,6 +45,7 @@ kl_verdict_add(kl_verdict *v, const char *event_id, json_t *context, bool recove
     }
     f->context = context;
     f->recoverable = recoverable;
+    f->severity = 0;
     if (!recoverable)
         v->irrecoverable = true;
     v->count++;

@@ -20,6 +20,7 @@ typedef struct {
     char *event_id;   /* owned */
     json_t *context;  /* owned; always an object */
     bool recoverable;
+    int severity;     /* level index, set by kl_severity_assign (0 until then) */
 } kl_failure;
 
 typedef struct {
