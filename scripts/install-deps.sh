@@ -4,7 +4,8 @@
 # run as root.
 set -eu
 PKGS="gcc clang meson ninja-build pkg-config libssl-dev openssl libjansson-dev libpcre2-dev \
-libarchive-dev libcmocka-dev cpio gzip libtss2-dev swtpm swtpm-tools tpm2-tools python3"
+libarchive-dev libcmocka-dev cpio gzip libtss2-dev swtpm swtpm-tools tpm2-tools python3 \
+libevent-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev postgresql curl zip unzip"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -101,3 +101,26 @@ kl_b64_decode_lenient_append(kl_buf *b, kl_bytes text)
     kl_buf_free(&clean);
     return rc;
 }
+
+kl_rc
+kl_b64_pem_append(kl_buf *b, const char *label, kl_bytes der)
+{
+    kl_buf text;
+    kl_rc rc;
+
+    kl_buf_init(&text, (der.len + 2) / 3 * 4 + 4);
+    rc = kl_b64_encode_append(&text, der.ptr, der.len);
+    if (rc == KL_OK)
+        rc = kl_buf_printf(b, "-----BEGIN %s-----\n", label);
+    for (size_t i = 0; rc == KL_OK && i < text.len; i += 64) {
+        size_t k = text.len - i < 64 ? text.len - i : 64;
+
+        rc = kl_buf_append(b, text.ptr + i, k);
+        if (rc == KL_OK)
+            rc = kl_buf_append_byte(b, '\n');
+    }
+    if (rc == KL_OK)
+        rc = kl_buf_printf(b, "-----END %s-----\n", label);
+    kl_buf_free(&text);
+    return rc;
+}

@@ -19,4 +19,7 @@ KL_MUST_CHECK kl_rc kl_b64_decode_append(kl_buf *b, kl_bytes text, bool url_ok);
  * rest is decoded strictly. Upstream decodes agents' quotes and nonces so. */
 KL_MUST_CHECK kl_rc kl_b64_decode_lenient_append(kl_buf *b, kl_bytes text);
 
+/* Appends DER as a PEM block ("-----BEGIN <label>-----", 64-column lines). */
+KL_MUST_CHECK kl_rc kl_b64_pem_append(kl_buf *b, const char *label, kl_bytes der);
+
 #endif

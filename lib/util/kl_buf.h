@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/kl_err.h"
 
@@ -22,6 +23,8 @@ typedef struct {
 
 #define KL_BYTES(p, n) ((kl_bytes){(const uint8_t *)(p), (n)})
 #define KL_BYTES_STR(s) ((kl_bytes){(const uint8_t *)(s), sizeof(s) - 1})
+/* A view of a NUL-terminated string (not counting the NUL). */
+#define KL_BYTES_CSTR(s) ((kl_bytes){(const uint8_t *)(s), strlen(s)})
 
 bool kl_bytes_eq(kl_bytes a, kl_bytes b);
 bool kl_bytes_eq_str(kl_bytes a, const char *s);

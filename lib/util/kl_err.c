@@ -65,6 +65,9 @@ kl_rc_str(kl_rc rc)
         [KL_ETOOBIG] = "too big",
         [KL_EUNSUPPORTED] = "unsupported",
         [KL_EVERIFY] = "verification failed",
+        [KL_EEXIST] = "already exists",
+        [KL_ETIMEOUT] = "timed out",
+        [KL_EPERM] = "not permitted",
     };
 
     if ((unsigned)rc < sizeof(names) / sizeof(names[0]) && names[rc])

@@ -22,6 +22,9 @@ typedef enum {
     KL_ETOOBIG,    /* input exceeds a size cap */
     KL_EUNSUPPORTED, /* well-formed but not supported */
     KL_EVERIFY,    /* a signature or checksum did not verify */
+    KL_EEXIST,     /* already exists (unique key, file) */
+    KL_ETIMEOUT,   /* a peer or operation took too long */
+    KL_EPERM,      /* not allowed (authorization, privileges) */
 } kl_rc;
 
 /* Record the detail of a failure; returns rc so that callers can write

@@ -97,6 +97,12 @@ write_all(int fd, const char *path, const uint8_t *p, size_t len)
 kl_rc
 kl_file_write(const char *path, const void *data, size_t len)
 {
+    return kl_file_write_mode(path, data, len, 0644);
+}
+
+kl_rc
+kl_file_write_mode(const char *path, const void *data, size_t len, unsigned mode)
+{
     size_t plen = strlen(path);
     char *tmp = NULL;
     bool created = false;
@@ -116,7 +122,7 @@ kl_file_write(const char *path, const void *data, size_t len)
     }
     created = true;
     rc = write_all(fd, path, data, len);
-    if (rc == KL_OK && fchmod(fd, 0644) != 0)
+    if (rc == KL_OK && fchmod(fd, (mode_t)mode) != 0)
         rc = kl_err_set(KL_EIO, "chmod %s: %s", tmp, strerror(errno));
     if (rc == KL_OK && fsync(fd) != 0)
         rc = kl_err_set(KL_EIO, "fsync %s: %s", tmp, strerror(errno));

@@ -112,13 +112,15 @@ test_kl_err_rc_str_names(void **state)
     assert_string_equal(kl_rc_str(KL_ETOOBIG), "too big");
     assert_string_equal(kl_rc_str(KL_EUNSUPPORTED), "unsupported");
     assert_string_equal(kl_rc_str(KL_EVERIFY), "verification failed");
+    assert_string_equal(kl_rc_str(KL_EEXIST), "already exists");
+    assert_string_equal(kl_rc_str(KL_EPERM), "not permitted");
 }
 
 static void
 test_kl_err_rc_str_unknown(void **state)
 {
     (void)state;
-    assert_string_equal(kl_rc_str((kl_rc)(KL_EVERIFY + 1)), "unknown error");
+    assert_string_equal(kl_rc_str((kl_rc)(KL_EPERM + 1)), "unknown error");
     assert_string_equal(kl_rc_str((kl_rc)1000), "unknown error");
     assert_string_equal(kl_rc_str((kl_rc)-1), "unknown error");
 }
