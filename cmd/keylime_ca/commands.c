@@ -1,6 +1,6 @@
 /* keylime_ca commands (see keylime_ca.h). */
 #include "keylime_ca.h"
-#include "tls/certgen.h" /* kl_certgen_write: the zip holds keys, written 0600 */
+#include "util/kl_file.h"
 #include "util/kl_alloc.h"
 
 #include <errno.h>
@@ -53,7 +53,7 @@ cmd_pkg(kl_ca *ca, const ca_args *a)
         rc = kl_err_set(KL_ENOMEM, "out of memory");
     if (rc == KL_OK) {
         snprintf(path, n, "%s/%s-pkg.zip", kl_ca_dir(ca), a->name);
-        rc = kl_certgen_write(path, kl_buf_bytes(&zip), true);
+        rc = kl_file_write_mode(path, zip.ptr, zip.len, 0600); /* the zip holds keys */
     }
     if (rc == KL_OK)
         printf("wrote %s (serial %llu, %s)\n", path, (unsigned long long)info.serial, info.subject);

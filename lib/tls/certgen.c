@@ -319,41 +319,7 @@ kl_certgen_load_key(EVP_PKEY **out, const char *path, const char *password)
 kl_rc
 kl_certgen_write(const char *path, kl_bytes data, bool secret)
 {
-    size_t n = strlen(path) + sizeof(".tmpXXXXXX");
-    char *tmp = kl_malloc(n);
-    int fd = -1;
-    kl_rc rc = KL_OK;
-
-    if (!tmp)
-        return kl_err_set(KL_ENOMEM, "out of memory");
-    snprintf(tmp, n, "%s.tmpXXXXXX", path);
-    fd = mkstemp(tmp); /* 0600 */
-    if (fd < 0) {
-        rc = kl_err_set(KL_EIO, "cannot create %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (!secret && fchmod(fd, 0644) != 0)
-        rc = kl_err_set(KL_EIO, "chmod %s: %s", tmp, strerror(errno));
-    for (size_t off = 0; rc == KL_OK && off < data.len;) {
-        ssize_t w = write(fd, data.ptr + off, data.len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            rc = kl_err_set(KL_EIO, "writing %s: %s", tmp, strerror(errno));
-        else
-            off += (size_t)w;
-    }
-    if (rc == KL_OK && fsync(fd) != 0)
-        rc = kl_err_set(KL_EIO, "writing %s: %s", tmp, strerror(errno));
-    if (close(fd) != 0 && rc == KL_OK)
-        rc = kl_err_set(KL_EIO, "writing %s: %s", tmp, strerror(errno));
-    if (rc == KL_OK && rename(tmp, path) != 0)
-        rc = kl_err_set(KL_EIO, "cannot write %s: %s", path, strerror(errno));
-    if (rc != KL_OK)
-        unlink(tmp);
-out:
-    kl_free(tmp);
-    return rc;
+    return kl_file_write_mode(path, data.ptr, data.len, secret ? 0600 : 0644);
 }
 
 kl_rc
