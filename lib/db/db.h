@@ -46,7 +46,11 @@ typedef struct {
 
 /* Opens the database; KL_EIO with the engine's message (and, for
  * PostgreSQL, the URL without its password) when it cannot. default_name
- * is the SQLite file name used for "sqlite". Caller frees with kl_db_close. */
+ * is the SQLite file name used for "sqlite". A bad URL is KL_EPARSE, an
+ * engine other than sqlite/postgresql KL_EUNSUPPORTED, "sqlite" or a
+ * relative path without work_dir KL_EINVAL. The SQLite file's directory
+ * must exist (KL_EIO naming it otherwise); a new file is created 0600.
+ * "sqlite://" is an in-memory database. Caller frees with kl_db_close. */
 KL_MUST_CHECK kl_rc kl_db_open(kl_db **out, const char *url, const char *work_dir,
                                const char *default_name);
 void kl_db_close(kl_db *db);
@@ -56,7 +60,15 @@ const char *kl_db_engine(const kl_db *db);
 
 /* Runs one statement that returns no rows. *changed (may be NULL) gets the
  * number of rows inserted/updated/deleted. A unique-key violation is
- * KL_EEXIST (so callers can answer 409/403); other failures KL_EIO. */
+ * KL_EEXIST (so callers can answer 409/403); other failures KL_EIO, except:
+ * KL_EINVAL for bad usage (placeholder count != n, more than one statement,
+ * TEXT with s == NULL), KL_ETIMEOUT when the database stays locked (SQLite
+ * busy timeout; PostgreSQL 57014/55P03), KL_EPERM for a read-only file or
+ * PostgreSQL 42501. PostgreSQL: a lost connection is re-opened once and,
+ * outside a transaction, the statement is run again; inside one the call
+ * fails with KL_EIO (the transaction is gone). After any failure inside a
+ * transaction the caller must kl_db_rollback (PostgreSQL aborts the whole
+ * transaction; SQLite only the statement). */
 KL_MUST_CHECK kl_rc kl_db_exec(kl_db *db, const char *sql, const kl_db_val *params, size_t n,
                                uint64_t *changed);
 
@@ -71,7 +83,10 @@ const char *kl_db_rows_get(const kl_db_rows *r, size_t row, size_t col);
 bool kl_db_rows_int(const kl_db_rows *r, size_t row, size_t col, int64_t *out);
 void kl_db_rows_free(kl_db_rows *r);
 
-/* Transactions (not nested). kl_db_rollback never fails. */
+/* Transactions (not nested: a second begin is KL_EINVAL). SQLite takes the
+ * write lock at begin (BEGIN IMMEDIATE). When kl_db_commit fails the
+ * transaction has been rolled back and is closed. kl_db_rollback never
+ * fails and does nothing outside a transaction. */
 KL_MUST_CHECK kl_rc kl_db_begin(kl_db *db);
 KL_MUST_CHECK kl_rc kl_db_commit(kl_db *db);
 void kl_db_rollback(kl_db *db);
@@ -79,8 +94,11 @@ void kl_db_rollback(kl_db *db);
 /* Schema migrations: numbered steps applied in order, each in its own
  * transaction, recorded in table kl_schema(component, version). A database
  * already at a higher version than the list knows is refused (an older
- * binary must not write a newer schema). Each step's SQL may hold several
- * statements separated by ';' (no ';' inside literals). */
+ * binary must not write a newer schema): KL_EUNSUPPORTED, with a message
+ * telling the operator what to do. A failed step is rolled back and the
+ * version stays at the step before; KL_EINVAL for versions that are not
+ * >= 1 and strictly increasing. Each step's SQL may hold several
+ * statements separated by ';' (no ';' inside literals or comments). */
 typedef struct {
     int version;     /* 1, 2, ... strictly increasing */
     const char *sql; /* executed as is; no parameters */
