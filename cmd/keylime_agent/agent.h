@@ -120,6 +120,7 @@ typedef struct {
     /* bootstrap key and payload */
     kl_uvstore *uv;
     bool payload_ran;
+    kl_buf mb_b64;               /* the boot log, base64, read once (it does not change) */
     /* IMA reading position cache: entry index -> byte offset */
     uint64_t ima_entry_cache, ima_offset_cache;
 } agent_ctx;

@@ -134,4 +134,5 @@ agent_keys_free(agent_ctx *a)
     a->nk = NULL;
     kl_buf_free(&a->nk_pem);
     kl_buf_free(&a->mtls_cert_pem);
+    kl_buf_free(&a->mb_b64);
 }

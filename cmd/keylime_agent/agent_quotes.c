@@ -262,24 +262,37 @@ agent_ima_read(agent_ctx *a, uint64_t entry, kl_buf *out, uint64_t *used)
     return rc;
 }
 
+/* The boot log as base64, read on first use and kept: the firmware wrote
+ * it before the kernel started, so it cannot change while the agent runs. */
+static kl_bytes
+boot_log(agent_ctx *a)
+{
+    kl_buf raw;
+
+    if (a->mb_b64.len || access(a->paths->mb_ml, R_OK) != 0)
+        return kl_buf_bytes(&a->mb_b64);
+    kl_buf_init(&raw, MB_MAX);
+    kl_buf_init(&a->mb_b64, MB_MAX * 2);
+    if (kl_file_read(a->paths->mb_ml, &raw) != KL_OK ||
+        kl_b64_encode_append(&a->mb_b64, raw.ptr, raw.len) != KL_OK) {
+        LOG_WARN("could not read the boot event log: %s", kl_err_msg());
+        kl_buf_free(&a->mb_b64);
+    }
+    kl_buf_free(&raw);
+    return kl_buf_bytes(&a->mb_b64);
+}
+
 static kl_rc
 add_lists(agent_ctx *a, uint32_t mask, uint64_t entry, agent_reply *out)
 {
-    kl_buf text, b64;
+    kl_bytes mb = (mask & 1u) ? boot_log(a) : KL_BYTES(NULL, 0);
     uint64_t used = 0;
+    kl_buf text;
     kl_rc rc = KL_OK;
 
     kl_buf_init(&text, IMA_MAX);
-    kl_buf_init(&b64, MB_MAX * 2);
-    if ((mask & 1u) && access(a->paths->mb_ml, R_OK) == 0) {
-        if (kl_file_read(a->paths->mb_ml, &text) == KL_OK)
-            rc = kl_b64_encode_append(&b64, text.ptr, text.len);
-        else
-            LOG_WARN("could not read the boot event log: %s", kl_err_msg());
-        if (rc == KL_OK && b64.len)
-            rc = field(&out->raw, "mb_measurement_list", kl_buf_bytes(&b64));
-        kl_buf_reset(&text);
-    }
+    if (mb.len)
+        rc = field(&out->raw, "mb_measurement_list", mb);
     if (rc == KL_OK && access(a->paths->ima_ml, F_OK) == 0) {
         rc = agent_ima_read(a, entry, &text, &used);
         if (rc == KL_OK)
@@ -289,7 +302,6 @@ add_lists(agent_ctx *a, uint32_t mask, uint64_t entry, agent_reply *out)
                                (unsigned long long)used);
     }
     kl_buf_free(&text);
-    kl_buf_free(&b64);
     return rc;
 }
 

@@ -16,19 +16,8 @@
 #include "json/json.h"
 #include "tls/tls.h"
 #include "util/kl_alloc.h"
+#include "util/kl_hex.h"
 #include "util/kl_log.h"
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Percent-decodes a path; "%00" and broken escapes are kept as written. */
 static char *
@@ -41,8 +30,8 @@ decode_path(const char *raw)
         return NULL;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (raw[i] == '%' && i + 2 < n && (hi = hexval(raw[i + 1])) >= 0 &&
-            (lo = hexval(raw[i + 2])) >= 0 && (hi | lo) != 0) {
+        if (raw[i] == '%' && i + 2 < n && (hi = kl_hex_digit((uint8_t)raw[i + 1])) >= 0 &&
+            (lo = kl_hex_digit((uint8_t)raw[i + 2])) >= 0 && (hi | lo) != 0) {
             out[j++] = (char)(hi * 16 + lo);
             i += 2;
         } else {

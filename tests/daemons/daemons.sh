@@ -72,6 +72,11 @@ check "ima_ml_entry at the end gives an empty list" 0 \
     agent GET "/v2.6/quotes/integrity?nonce=abc&mask=0x400&partial=1&ima_ml_entry=$n"
 cp "$W/out" partial.json
 check "partial=1 leaves out the pubkey" 1 "" grep -q pubkey partial.json
+mb=$(base64 -w0 "$KL_TEST_DATA/eventlog/mb_log.bin")
+check "boot log sent when PCR 0 is asked" 0 "\"mb_measurement_list\": \"$mb\"" \
+    agent GET "/v2.6/quotes/integrity?nonce=abc&mask=0x401&partial=1"
+check "and again (kept after the first read)" 0 "\"mb_measurement_list\": \"$mb\"" \
+    agent GET "/v2.6/quotes/integrity?nonce=abd&mask=0x401&partial=1"
 check "API 2.4 names the key rsa" 0 '"enc_alg": "rsa"' agent GET "/v2.4/quotes/identity?nonce=a1"
 check "API 2.6 names the key rsa2048" 0 '"enc_alg": "rsa2048"' \
     agent GET "/v2.6/quotes/identity?nonce=a1"

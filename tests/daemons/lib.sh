@@ -89,6 +89,7 @@ registrar_port = $RPORT
 keylime_dir = "$W/agent"
 trusted_client_ca = "$CA/cacert.crt"
 ima_ml_path = "$W/ima.log"
+measuredboot_ml_path = "$KL_TEST_DATA/eventlog/mb_log.bin"
 revocation_actions_dir = "$W/no-actions"
 run_as = ""
 tcti = "$TCTI"
