@@ -4,22 +4,26 @@
 # prints, in one run: the bare TPM quote time (tpm2_quote with a loaded AK,
 # N times, before the agent takes the TPM), the agent's GET
 # /quotes/integrity latency over one kept-alive mTLS connection (N times,
-# curl), and the agent's RSS idle and at its peak while answering.
+# curl), and the agent's RSS idle and at its peak while answering, beside
+# the RSS of a process that only loads and uses the same libraries.
 # BUILD_DIR must hold the tests (default build). Medians are reported.
+# The agent's resident memory per library goes to stderr; KL_BENCH_SMAPS=FILE
+# also keeps a copy of its /proc/PID/smaps (idle, before the quotes).
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
 n=${2:-50}
 ninja -C "$build" cmd/keylime_registrar/keylime_registrar cmd/keylime_agent/keylime_agent \
-    cmd/keylime_ima_emulator/keylime_ima_emulator >/dev/null
+    cmd/keylime_ima_emulator/keylime_ima_emulator bench/rss_floor >/dev/null
+export KL_TEST_DATA="${KL_TEST_DATA:-$(pwd)/tests/data}"
 exec tests/tpm/with_swtpm.sh sh -c '
 set -u
 REG=$1/cmd/keylime_registrar/keylime_registrar AGENT=$1/cmd/keylime_agent/keylime_agent
-EMU=$1/cmd/keylime_ima_emulator/keylime_ima_emulator N=$2
+EMU=$1/cmd/keylime_ima_emulator/keylime_ima_emulator N=$2 FLOOR=$1/bench/rss_floor
 UUID=bench-agent
 . tests/tpm/helpers.sh
 . tests/daemons/lib.sh
-REG=$(pwd)/$REG AGENT=$(pwd)/$AGENT EMU=$(pwd)/$EMU
+REG=$(pwd)/$REG AGENT=$(pwd)/$AGENT EMU=$(pwd)/$EMU FLOOR=$(pwd)/$FLOOR
 median() { sort -n | awk "{ a[NR] = \$1 } END { print a[int((NR + 1) / 2)] }"; }
 cd "$W"
 export TPM2TOOLS_TCTI=$TCTI
@@ -39,11 +43,16 @@ while [ $i -lt "$N" ]; do
 done >tpm.us
 tpm2_flushcontext -t >/dev/null 2>&1 || true
 rm -f ek.ctx ak.ctx
+floor=$("$FLOOR" "$TCTI")
 start_registrar >/dev/null
 start_agent >/dev/null
 sleep 1
 rss() { awk "/^$1:/ { print \$2 }" /proc/$AGENT_PID/status; }
 grep -E "^(Rss|Anonymous|Shared_Clean|Private_Clean)" /proc/$AGENT_PID/smaps_rollup >&2
+[ -z "${KL_BENCH_SMAPS:-}" ] || cp /proc/$AGENT_PID/smaps "$KL_BENCH_SMAPS"
+# Resident KiB per mapped file (anonymous mappings as [anon]), largest first.
+awk "/^[0-9a-f]+-[0-9a-f]+ / { f = (NF >= 6) ? \$6 : \"[anon]\" } /^Rss:/ { r[f] += \$2 }
+     END { for (f in r) if (r[f] > 0) print r[f], f }" /proc/$AGENT_PID/smaps | sort -rn | head -25 >&2
 idle=$(rss VmRSS)
 urls=""
 i=0
@@ -65,6 +74,8 @@ echo "| agent GET /quotes/integrity over mTLS (median of $N, 10-entry IMA list) 
 echo "| ratio agent / bare quote | $(awk "BEGIN { printf \"%.2f\", $aq / $tq }") |"
 echo "| agent RSS idle | $((idle / 1024)).$(( (idle % 1024) * 10 / 1024 )) MiB |"
 echo "| agent RSS after $N quotes / peak (VmHWM) | $((after / 1024)).$(( (after % 1024) * 10 / 1024 )) / $((peak / 1024)).$(( (peak % 1024) * 10 / 1024 )) MiB |"
+echo "| baseline: a process that loads the same libraries and uses each once (bench/rss_floor) | $((floor / 1024)).$(( (floor % 1024) * 10 / 1024 )) MiB |"
+echo "| agent peak above that baseline | $(( (peak - floor) / 1024 )).$(( ((peak - floor) % 1024) * 10 / 1024 )) MiB |"
 stop_agent
 stop_registrar
 ' bench_agent "$build" "$n"

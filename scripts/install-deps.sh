@@ -4,7 +4,7 @@
 # run as root.
 set -eu
 PKGS="gcc clang meson ninja-build pkg-config libssl-dev openssl libjansson-dev libpcre2-dev \
-libarchive-dev libcmocka-dev cpio gzip libtss2-dev swtpm swtpm-tools tpm2-tools python3 \
+libarchive-dev zlib1g-dev libcmocka-dev cpio gzip libtss2-dev swtpm swtpm-tools tpm2-tools python3 \
 libevent-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev postgresql curl zip unzip"
 missing=""
 for p in $PKGS; do

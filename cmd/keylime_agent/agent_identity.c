@@ -16,6 +16,7 @@
 #include "tpmdev/tpmdev.h"
 #include "tpmdev/tpmdev_ak.h"
 #include "tpmdev/tpmdev_ek.h"
+#include "util/kl_agent_id.h"
 #include "util/kl_alloc.h"
 #include "util/kl_b64.h"
 #include "util/kl_file.h"
@@ -257,14 +258,13 @@ settle_uuid(agent_ctx *a)
         rc = kl_err_set(KL_EINVAL, "agent.conf: uuid is too long (at most %zu characters)",
                         sizeof(a->uuid) - 1);
     }
-    for (const char *c = a->uuid; rc == KL_OK && *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '-' || *c == '_' || *c == '.'))
-            rc = kl_err_set(KL_EINVAL, "agent.conf: uuid '%s' may only hold letters, digits, "
-                                       "'-', '_' and '.' (the verifier refuses others)", u);
     if (rc == KL_OK && !a->uuid[0])
         rc = kl_err_set(KL_EINVAL, "agent.conf: uuid is empty; set a UUID, \"generate\" or "
                                    "\"hash_ek\"");
+    else if (rc == KL_OK && !kl_agent_id_valid(a->uuid))
+        rc = kl_err_set(KL_EINVAL, "agent.conf: uuid '%s' may only hold letters, digits, '-', "
+                                   "'_' and '.', at most %d of them (the verifier refuses others)",
+                        u, KL_AGENT_ID_MAX);
     kl_tpm_public_free(ek);
     kl_buf_free(&pem);
     return rc;

@@ -44,7 +44,7 @@ call(agent_ctx *a, const char *method, const char *path, kl_bytes body, reg_answ
     json_decref(ans->doc);
     ans->doc = NULL;
     kl_buf_reset(&ans->body);
-    rc = kl_http_fetch(&ans->status, &ans->body, &o);
+    rc = kl_http_fetch_plain(&ans->status, &ans->body, &o);
     if (rc == KL_OK && ans->body.len &&
         kl_json_parse(kl_buf_bytes(&ans->body), "registrar answer", &ans->doc) != KL_OK)
         ans->doc = NULL; /* not JSON: the status code alone tells */

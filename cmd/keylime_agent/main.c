@@ -8,6 +8,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -154,6 +157,9 @@ serve(agent_ctx *a)
     }
     LOG_INFO("agent %s serving on %s://%s:%u", a->uuid, tls ? "https" : "http", a->cfg->ip, port);
     fprintf(stderr, "keylime_agent: %s ready on %s port %u\n", a->uuid, a->cfg->ip, port);
+#ifdef __GLIBC__
+    malloc_trim(0); /* hand back what start-up (keys, TPM, registration) freed */
+#endif
     event_base_dispatch(a->base);
 out:
     for (int i = 0; i < 3; i++)

@@ -23,21 +23,6 @@ reg_reply_set(reg_reply *r, int code, const char *fmt, ...)
     r->status = r->buf;
 }
 
-bool
-reg_agent_id_ok(const char *id)
-{
-    size_t n = 0;
-
-    for (; id[n]; n++) {
-        char c = id[n];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return n >= 1 && n <= 80;
-}
-
 void
 reg_version(reg_reply *out)
 {

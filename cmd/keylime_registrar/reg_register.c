@@ -22,6 +22,7 @@
 #include "tpm/ekcert.h"
 #include "tpm/makecred.h"
 #include "tpm/tpm_public.h"
+#include "util/kl_agent_id.h"
 #include "util/kl_alloc.h"
 #include "util/kl_b64.h"
 #include "util/kl_hex.h"
@@ -508,7 +509,7 @@ reg_register(reg_ctx *ctx, const char *agent_id, kl_bytes body, reg_reply *out)
         agent_id = body_agent_id(doc);
     if (!agent_id) {
         reg_reply_set(out, 400, "Bad Request");
-    } else if (!reg_agent_id_ok(agent_id)) {
+    } else if (!kl_agent_id_valid(agent_id)) {
         LOG_WARN("refused registration: agent id is not 1-80 characters of [A-Za-z0-9_.-]");
         reg_reply_set(out, 400, INVALID_DATA);
     } else {

@@ -106,9 +106,6 @@ void reg_list(reg_ctx *ctx, reg_reply *out);
 void reg_delete(reg_ctx *ctx, const char *agent_id, reg_reply *out);
 void reg_version(reg_reply *out);
 
-/* Agent ids as the verifier accepts them: ^[A-Za-z0-9_.-]{1,80}$. */
-bool reg_agent_id_ok(const char *id);
-
 /* The registrar's route table (PY dialect, versions 2.0..2.6). */
 extern const kl_router reg_router;
 

@@ -60,4 +60,11 @@ void kl_http_client_cancel(kl_http_client *c, kl_http_call *call);
  * detail in kl_err_msg(). */
 KL_MUST_CHECK kl_rc kl_http_fetch(int *status, kl_buf *body, const kl_http_request_opts *o);
 
+/* kl_http_fetch for plain http:// URLs (o->tls must be NULL) on libevent's
+ * own HTTP client, without libcurl: for the agent, which registers over
+ * plain HTTP and keeps its memory small. One connection per call
+ * (Connection: close); the same answers and errors as kl_http_fetch. */
+KL_MUST_CHECK kl_rc kl_http_fetch_plain(int *status, kl_buf *body,
+                                        const kl_http_request_opts *o);
+
 #endif

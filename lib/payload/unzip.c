@@ -1,14 +1,14 @@
-/* unzip: safe extraction of a zip with libarchive, fd-relative. */
+/* unzip: safe extraction of a zip (read by payload/zipread), fd-relative. */
 #include "payload/unzip.h"
 
 #include "crypto/cipher.h"
+#include "payload/zipread.h"
 #include "util/kl_alloc.h"
 #include "util/kl_hex.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -181,32 +181,28 @@ write_all(int fd, const uint8_t *p, size_t n, const char *name)
     return KL_OK;
 }
 
-/* Inflates the current entry into fd, counting against the limits. */
-static kl_rc
-copy_data(struct unzip *z, struct archive *a, int fd, const char *name)
-{
-    size_t written = 0;
-    la_ssize_t r;
-    kl_rc rc;
+struct sink {
+    struct unzip *z;
+    int fd;
+    const char *name;
+    size_t written;
+};
 
-    for (;;) {
-        r = archive_read_data(a, z->buf, sizeof(z->buf));
-        if (r == 0)
-            return KL_OK;
-        if (r < 0)
-            return kl_err_set(KL_EPARSE, "zip: entry '%s': %s", name,
-                              archive_error_string(a) ? archive_error_string(a) : "read error");
-        if ((size_t)r > z->lim.max_entry - written)
-            return kl_err_set(KL_ETOOBIG, "zip: entry '%s' is larger than %zu bytes", name,
-                              z->lim.max_entry);
-        if ((size_t)r > z->lim.max_total - z->total)
-            return kl_err_set(KL_ETOOBIG, "zip: contents larger than %zu bytes", z->lim.max_total);
-        written += (size_t)r;
-        z->total += (size_t)r;
-        rc = write_all(fd, z->buf, (size_t)r, name);
-        if (rc != KL_OK)
-            return rc;
-    }
+/* Writes inflated bytes to the file, counting them against the limits. */
+static kl_rc
+write_counted(const uint8_t *p, size_t n, void *ctx)
+{
+    struct sink *k = ctx;
+    struct unzip *z = k->z;
+
+    if (n > z->lim.max_entry - k->written)
+        return kl_err_set(KL_ETOOBIG, "zip: entry '%s' is larger than %zu bytes", k->name,
+                          z->lim.max_entry);
+    if (n > z->lim.max_total - z->total)
+        return kl_err_set(KL_ETOOBIG, "zip: contents larger than %zu bytes", z->lim.max_total);
+    k->written += n;
+    z->total += n;
+    return write_all(k->fd, p, n, k->name);
 }
 
 /* Creates a temporary file (0600) with a random name in dir. */
@@ -228,7 +224,7 @@ temp_open(int dir, char name[32], int *fd)
 }
 
 static kl_rc
-make_file(struct unzip *z, struct archive *a, const char *name, size_t len)
+make_file(struct unzip *z, const kl_zip_entry *e, const char *name, size_t len)
 {
     char comp[KL_UNZIP_PATH_MAX + 1], tmp[32];
     const char *leaf;
@@ -243,7 +239,8 @@ make_file(struct unzip *z, struct archive *a, const char *name, size_t len)
     if (rc != KL_OK)
         goto out;
     have_tmp = true;
-    rc = copy_data(z, a, fd, name);
+    rc = kl_zip_extract(e, z->buf, sizeof(z->buf), write_counted,
+                        &(struct sink){.z = z, .fd = fd, .name = name});
     if (close(fd) != 0 && rc == KL_OK)
         rc = kl_err_set(KL_EIO, "zip: writing '%s': %s", name, strerror(errno));
     fd = -1;
@@ -267,35 +264,49 @@ out:
     return rc;
 }
 
+/* Decides whether e is a directory or a regular file; anything else
+ * (symlink, device, fifo, socket in a Unix mode), an encrypted entry or a
+ * name with a NUL byte is refused. */
 static kl_rc
-extract_entry(struct unzip *z, struct archive *a, struct archive_entry *e)
+entry_kind(const kl_zip_entry *e, const char *name, bool slash, bool *dir)
 {
-    const char *name = archive_entry_pathname(e);
-    mode_t type = archive_entry_filetype(e);
-    la_int64_t size = archive_entry_size(e);
+    unsigned type = e->made_by_os == 3 ? (e->external_attr >> 16) & S_IFMT : 0;
+
+    if (memchr(e->name.ptr, '\0', e->name.len))
+        return kl_err_set(KL_EPARSE, "zip: entry name with a NUL byte '%s'", name);
+    if (e->flags & 1)
+        return kl_err_set(KL_EPARSE, "zip: entry '%s' is encrypted", name);
+    if ((type != 0 && type != S_IFREG && type != S_IFDIR) || (slash && type == S_IFREG))
+        return kl_err_set(KL_EPARSE, "zip: entry '%s' is not a regular file or directory", name);
+    *dir = slash || type == S_IFDIR || (e->external_attr & 0x10);
+    return KL_OK;
+}
+
+static kl_rc
+extract_entry(struct unzip *z, const kl_zip_entry *e)
+{
+    char name[KL_UNZIP_PATH_MAX + 1];
     size_t len = 0;
-    bool dir = false;
+    bool slash = false, dir = false;
     kl_rc rc;
 
-    if (!name)
-        name = archive_entry_pathname_utf8(e);
     if (++z->entries > z->lim.max_entries)
         return kl_err_set(KL_ETOOBIG, "zip: more than %zu entries", z->lim.max_entries);
-    rc = check_name(name, &len, &dir);
+    if (e->name.len > KL_UNZIP_PATH_MAX)
+        return kl_err_set(KL_EPARSE, "zip: entry name longer than %d bytes", KL_UNZIP_PATH_MAX);
+    memcpy(name, e->name.ptr, e->name.len);
+    name[e->name.len] = '\0';
+    rc = check_name(name, &len, &slash);
+    if (rc == KL_OK)
+        rc = entry_kind(e, name, slash, &dir);
     if (rc != KL_OK)
         return rc;
-    if (archive_entry_hardlink(e) || archive_entry_symlink(e) ||
-        (type != AE_IFREG && type != AE_IFDIR) || (dir && type != AE_IFDIR))
-        return kl_err_set(KL_EPARSE, "zip: entry '%s' is not a regular file or directory", name);
-    if (archive_entry_is_encrypted(e))
-        return kl_err_set(KL_EPARSE, "zip: entry '%s' is encrypted", name);
-    if (type == AE_IFDIR)
+    if (dir)
         return make_dir(z, name, len);
-    if (archive_entry_size_is_set(e) && (size < 0 || (uint64_t)size > z->lim.max_entry ||
-                                         (uint64_t)size > z->lim.max_total - z->total))
-        return kl_err_set(KL_ETOOBIG, "zip: entry '%s' declares %lld bytes, above the limits", name,
-                          (long long)size);
-    return make_file(z, a, name, len);
+    if (e->usize > z->lim.max_entry || e->usize > z->lim.max_total - z->total)
+        return kl_err_set(KL_ETOOBIG, "zip: entry '%s' declares %llu bytes, above the limits", name,
+                          (unsigned long long)e->usize);
+    return make_file(z, e, name, len);
 }
 
 /* Removes what this call made, newest first (best effort). */
@@ -320,30 +331,18 @@ undo(struct unzip *z)
 static kl_rc
 extract_all(struct unzip *z, kl_bytes zip)
 {
-    struct archive *a = archive_read_new();
-    struct archive_entry *e;
-    kl_rc rc = KL_OK;
-    int r;
+    kl_zip_reader r;
+    kl_zip_entry e;
+    bool done = false;
+    kl_rc rc;
 
-    if (!a)
-        return kl_err_set(KL_ENOMEM, "out of memory");
-    if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK || !zip.len ||
-        archive_read_open_memory(a, zip.ptr, zip.len) != ARCHIVE_OK) {
-        rc = kl_err_set(KL_EPARSE, "zip: not a zip archive");
-        goto out;
-    }
-    while ((r = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
-        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-            rc = kl_err_set(KL_EPARSE, "zip: damaged archive: %s",
-                            archive_error_string(a) ? archive_error_string(a) : "read error");
+    rc = kl_zip_open(&r, zip);
+    while (rc == KL_OK) {
+        rc = kl_zip_next(&r, &e, &done);
+        if (rc != KL_OK || done)
             break;
-        }
-        rc = extract_entry(z, a, e);
-        if (rc != KL_OK)
-            break;
+        rc = extract_entry(z, &e);
     }
-out:
-    archive_read_free(a);
     return rc;
 }
 

@@ -42,9 +42,10 @@ typedef struct {
 
 /* Extracts the zip held in `zip` into the existing directory dest_dir
  * (lim NULL: KL_UNZIP_LIMITS_INIT). *n_files receives the number of
- * regular files extracted. Errors: KL_ETOOBIG when a limit is exceeded,
- * KL_EPARSE for a damaged zip or a refused entry (see above), KL_EIO for
- * file system errors (KL_ENOTFOUND when dest_dir cannot be opened).
+ * regular-file entries extracted (a name given twice counts twice).
+ * Errors: KL_ETOOBIG when a limit is exceeded, KL_EPARSE for a damaged
+ * zip or a refused entry (see above), KL_EIO for file system errors
+ * (KL_ENOTFOUND when dest_dir cannot be opened).
  * On any failure every file and directory this call created is removed
  * again and *n_files is 0; but a file that an entry replaced stays replaced
  * (its old content is gone), so extract into a fresh directory. */

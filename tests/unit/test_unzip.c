@@ -45,9 +45,9 @@ typedef struct {
     kl_buf zip;
 } fixture;
 
-/* Builds a zip of the entries (deflated when deflate is set). */
+/* Builds a zip of the entries with libarchive's writer options. */
 static void
-zip_build(kl_buf *out, const zent *e, size_t n, bool deflate)
+zip_build_opts(kl_buf *out, const zent *e, size_t n, const char *options)
 {
     struct archive *a = archive_write_new();
     struct archive_entry *ae;
@@ -57,9 +57,7 @@ zip_build(kl_buf *out, const zent *e, size_t n, bool deflate)
     kl_buf_init(out, ZIP_MAX + 1);
     assert_int_equal(kl_buf_reserve(out, ZIP_MAX - 1), KL_OK);
     assert_int_equal(archive_write_set_format_zip(a), ARCHIVE_OK);
-    assert_int_equal(
-        archive_write_set_options(a, deflate ? "zip:compression=deflate" : "zip:compression=store"),
-        ARCHIVE_OK);
+    assert_int_equal(archive_write_set_options(a, options), ARCHIVE_OK);
     assert_int_equal(archive_write_open_memory(a, out->ptr, ZIP_MAX - 1, &used), ARCHIVE_OK);
     for (size_t i = 0; i < n; i++) {
         size_t size = e[i].type == AE_IFREG || !e[i].type
@@ -87,6 +85,13 @@ zip_build(kl_buf *out, const zent *e, size_t n, bool deflate)
     assert_int_equal(archive_write_close(a), ARCHIVE_OK);
     archive_write_free(a);
     out->len = used;
+}
+
+/* Builds a zip of the entries (deflated when deflate is set). */
+static void
+zip_build(kl_buf *out, const zent *e, size_t n, bool deflate)
+{
+    zip_build_opts(out, e, n, deflate ? "zip:compression=deflate" : "zip:compression=store");
 }
 
 /* The offset of the nth (0-based) header with signature PK<c><d>. */
@@ -497,6 +502,57 @@ test_unzip_damaged(void **state)
                      KL_ENOTFOUND);
 }
 
+/* Zip64: libarchive's zip64 end records, and Info-ZIP's saturated
+ * central-directory size with the real one in the zip64 extra field. */
+static void
+test_unzip_zip64(void **state)
+{
+    fixture *f = *state;
+    const zent e[] = {{"d/f.txt", 0, "zip64 content", 0, NULL}};
+    char buf[32];
+    size_t n = 0;
+
+    zip_build_opts(&f->zip, e, 1, "zip:compression=deflate,zip:zip64");
+    (void)zip_header(&f->zip, 6, 6, 0); /* the zip64 end of central directory is there */
+    assert_int_equal(kl_unzip_safe(kl_buf_bytes(&f->zip), f->dest, NULL, &n), KL_OK);
+    assert_int_equal(n, 1);
+    assert_true(read_rel(f->dest, "d/f.txt", buf, sizeof(buf)));
+    assert_string_equal(buf, "zip64 content");
+    kl_buf_free(&f->zip);
+    pt_read("payload/zip64_infozip.zip", &f->zip);
+    assert_int_equal(f->zip.ptr[zip_header(&f->zip, 1, 2, 0) + 24], 0xff); /* saturated */
+    assert_int_equal(kl_unzip_safe(kl_buf_bytes(&f->zip), f->dest, NULL, &n), KL_OK);
+    assert_true(read_rel(f->dest, "h.txt", buf, sizeof(buf)));
+    assert_string_equal(buf, "hello zip64\n");
+}
+
+/* Refused: an unsupported compression method, names that differ between
+ * the central directory and the local header, a NUL byte in a name, and
+ * the encrypted flag. */
+static void
+test_unzip_refused_headers(void **state)
+{
+    fixture *f = *state;
+    const zent e[] = {{"ok.txt", 0, "fine", 0, NULL}, {"abc", 0, "data", 0, NULL}};
+    size_t cd, lh;
+
+    zip_build(&f->zip, e, 2, true);
+    f->zip.ptr[zip_header(&f->zip, 1, 2, 1) + 10] = 12; /* bzip2 */
+    expect_fail(f, NULL, KL_EPARSE);
+    zip_build(&f->zip, e, 2, true);
+    f->zip.ptr[zip_header(&f->zip, 3, 4, 1) + 30] = 'x'; /* local name "xbc" */
+    expect_fail(f, NULL, KL_EPARSE);
+    zip_build(&f->zip, e, 2, true);
+    cd = zip_header(&f->zip, 1, 2, 1);
+    lh = zip_header(&f->zip, 3, 4, 1);
+    f->zip.ptr[cd + 46 + 1] = 0;
+    f->zip.ptr[lh + 30 + 1] = 0;
+    expect_fail(f, NULL, KL_EPARSE);
+    zip_build(&f->zip, e, 2, true);
+    f->zip.ptr[zip_header(&f->zip, 1, 2, 1) + 8] |= 1;
+    expect_fail(f, NULL, KL_EPARSE);
+}
+
 int
 main(void)
 {
@@ -513,6 +569,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_unzip_duplicates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unzip_replaces_existing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unzip_damaged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unzip_zip64, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unzip_refused_headers, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
