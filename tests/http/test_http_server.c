@@ -1,8 +1,10 @@
 /* Unit tests for http/http_server and http/http_client, in process: one
  * event loop, servers on 127.0.0.1 port 0, our client or raw sockets. */
 /* clang-format off */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -284,6 +286,88 @@ test_http_fetch_errors(void **state)
     kl_buf_free(&body);
 }
 
+static atomic_bool serve_stop;
+
+static void
+tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+}
+
+/* Runs the fixture's server loop until serve_stop (a 20 ms tick makes
+ * each EVLOOP_ONCE return). */
+static void *
+serve_thread(void *arg)
+{
+    fixture *f = arg;
+    struct event *t = event_new(f->base, -1, EV_PERSIST, tick, NULL);
+    struct timeval tv = {0, 20000};
+
+    event_add(t, &tv);
+    while (!atomic_load(&serve_stop))
+        event_base_loop(f->base, EVLOOP_ONCE);
+    event_free(t);
+    return NULL;
+}
+
+static kl_rc
+fetch_plain(fixture *f, const char *method, const char *path, const char *body, unsigned ms,
+            size_t max, int *status, kl_buf *out)
+{
+    char url[128];
+    kl_http_request_opts o = {0};
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", f->port, path);
+    o.method = method;
+    o.url = url;
+    o.body = KL_BYTES(body, body ? strlen(body) : 0);
+    o.timeout_ms = ms;
+    o.max_response = max;
+    kl_buf_reset(out);
+    return kl_http_fetch_plain(status, out, &o);
+}
+
+/* kl_http_fetch_plain (libevent's client) against the server running in
+ * a second thread: answers, status codes, body cap, timeout, refusals. */
+static void
+test_http_fetch_plain(void **state)
+{
+    fixture *f = *state;
+    kl_http_request_opts o = {0};
+    pthread_t th;
+    kl_buf body;
+    int status = -1;
+
+    kl_buf_init(&body, 1 << 20);
+    atomic_store(&serve_stop, false);
+    assert_int_equal(pthread_create(&th, NULL, serve_thread, f), 0);
+    assert_int_equal(fetch_plain(f, "GET", "/echo?q=v1", NULL, 0, 0, &status, &body), KL_OK);
+    assert_int_equal(status, 200);
+    assert_int_equal(kl_buf_terminate(&body), KL_OK);
+    assert_non_null(strstr((const char *)body.ptr, "\"q\": \"v1\""));
+    assert_int_equal(fetch_plain(f, "PUT", "/echo", "{\"k\": 1}", 0, 0, &status, &body), KL_OK);
+    assert_int_equal(kl_buf_terminate(&body), KL_OK);
+    assert_non_null(strstr((const char *)body.ptr, "{\\\"k\\\": 1}"));
+    assert_int_equal(fetch_plain(f, "DELETE", "/nowhere", NULL, 0, 0, &status, &body), KL_OK);
+    assert_int_equal(status, 404);
+    assert_int_equal(fetch_plain(f, "GET", "/big", NULL, 0, 1000, &status, &body), KL_ETOOBIG);
+    assert_int_equal(fetch_plain(f, "GET", "/hold", NULL, 300, 0, &status, &body), KL_ETIMEOUT);
+    assert_int_equal(status, 0);
+    assert_int_equal(fetch_plain(f, "PATCH", "/echo", NULL, 0, 0, &status, &body), KL_EINVAL);
+    atomic_store(&serve_stop, true);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    o.method = "GET";
+    o.url = "http://127.0.0.1:1/version";
+    assert_int_equal(kl_http_fetch_plain(&status, &body, &o), KL_EIO);
+    o.url = "https://127.0.0.1:1/version";
+    assert_int_equal(kl_http_fetch_plain(&status, &body, &o), KL_EINVAL);
+    o.url = "not a url";
+    assert_int_equal(kl_http_fetch_plain(&status, &body, &o), KL_EINVAL);
+    kl_buf_free(&body);
+}
+
 static void
 test_http_bind_busy(void **state)
 {
@@ -311,6 +395,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_http_cancel_and_late_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_bind_busy, setup, teardown),
         cmocka_unit_test(test_http_fetch_errors),
+        cmocka_unit_test_setup_teardown(test_http_fetch_plain, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
