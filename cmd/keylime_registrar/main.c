@@ -64,7 +64,6 @@ make_tls(SSL_CTX **ctx, const reg_config *cfg, const char *work)
     reg_tls_paths p;
     kl_tls_generate_opts g = {0};
     kl_tls_server_opts o = {0};
-    const char *cas[1];
     kl_rc rc;
 
     rc = reg_tls_resolve(&p, cfg, work);
@@ -76,12 +75,11 @@ make_tls(SSL_CTX **ctx, const reg_config *cfg, const char *work)
         rc = kl_tls_generate_dir(p.dir, &g);
     }
     if (rc == KL_OK) {
-        cas[0] = p.client_ca;
         o.cert_file = p.cert;
         o.key_file = p.key;
         o.key_password = cfg->server_key_password;
-        o.client_cas = cas;
-        o.n_client_cas = 1;
+        o.client_cas = (const char *const *)p.client_cas;
+        o.n_client_cas = p.n_client_cas;
         o.client_auth = KL_TLS_CLIENT_OPTIONAL;
         rc = kl_tls_server_ctx(ctx, &o);
     }

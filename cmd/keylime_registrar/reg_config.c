@@ -65,6 +65,57 @@ resolve_dir(char **out, const char *tls_dir, const char *work)
     return kl_config_path(out, tls_dir, work, "cv_ca");
 }
 
+/* Upstream trusts <work>/cv_ca/cacert.crt for "default" whatever tls_dir
+ * is (so the tenant's cv_ca client certificate works). A registrar that
+ * generated its own CA and runs without a verifier CA on this machine
+ * trusts its own CA instead. */
+static kl_rc
+default_client_ca(char **out, const char *dir, const char *work, bool generate)
+{
+    kl_rc rc = kl_config_path(out, "cv_ca/cacert.crt", work, "cv_ca/cacert.crt");
+
+    if (rc == KL_OK && generate && !exists(*out)) {
+        kl_free(*out);
+        *out = NULL;
+        rc = kl_config_path(out, "cacert.crt", dir, "cacert.crt");
+        LOG_INFO("no verifier CA at %s/cv_ca; admin clients must hold certificates from %s", work,
+                 *out);
+    }
+    return rc;
+}
+
+/* trusted_client_ca: "default", one file, or a Python list of files
+ * (relative to tls_dir). Upstream's "all" (no client certificate check on
+ * the admin port) is refused. */
+static kl_rc
+resolve_client_cas(reg_tls_paths *out, const char *value, const char *work, bool generate)
+{
+    kl_strlist l = {NULL, 0};
+    kl_rc rc = KL_OK;
+
+    if (!strcmp(value, "all"))
+        return kl_err_set(KL_EINVAL, "registrar: trusted_client_ca = all would accept any client "
+                                     "certificate on the admin port; name the CA files instead");
+    if (value[0] == '[')
+        rc = kl_strlist_parse_py(&l, value);
+    if (rc != KL_OK)
+        return kl_err_wrap(rc, "registrar: trusted_client_ca: ");
+    out->client_cas = kl_calloc(l.n ? l.n : 1, sizeof(char *));
+    if (!out->client_cas)
+        rc = kl_err_set(KL_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == KL_OK && i < (l.n ? l.n : 1); i++) {
+        const char *v = l.n ? l.items[i] : value;
+
+        if (!strcmp(v, "default") || !v[0])
+            rc = default_client_ca(&out->client_cas[i], out->dir, work, generate);
+        else
+            rc = kl_config_path(&out->client_cas[i], v, out->dir, "cacert.crt");
+        out->n_client_cas = i + 1;
+    }
+    kl_strlist_free(&l);
+    return rc;
+}
+
 kl_rc
 reg_tls_resolve(reg_tls_paths *out, const reg_config *c, const char *work)
 {
@@ -79,22 +130,8 @@ reg_tls_resolve(reg_tls_paths *out, const reg_config *c, const char *work)
         rc = kl_config_path(&out->key, c->server_key, out->dir, "server-private.pem");
     if (rc != KL_OK)
         return rc;
-    /* Upstream trusts <work>/cv_ca/cacert.crt for "default" whatever
-     * tls_dir is (so the tenant's cv_ca client certificate works). A
-     * registrar that generated its own CA and runs without a verifier CA
-     * on this machine trusts its own CA instead. */
-    if (!strcmp(c->trusted_client_ca, "default") || !c->trusted_client_ca[0]) {
-        rc = kl_config_path(&out->client_ca, "cv_ca/cacert.crt", work, "cv_ca/cacert.crt");
-        if (rc == KL_OK && generate && !exists(out->client_ca)) {
-            kl_free(out->client_ca);
-            out->client_ca = NULL;
-            rc = kl_config_path(&out->client_ca, "cacert.crt", out->dir, "cacert.crt");
-            LOG_INFO("no verifier CA at %s/cv_ca; admin clients must hold certificates from %s",
-                     work, out->client_ca);
-        }
-    } else {
-        rc = kl_config_path(&out->client_ca, c->trusted_client_ca, out->dir, "cacert.crt");
-    }
+    if (rc == KL_OK)
+        rc = resolve_client_cas(out, c->trusted_client_ca, work, generate);
     return rc;
 }
 
@@ -104,6 +141,8 @@ reg_tls_paths_free(reg_tls_paths *p)
     kl_free(p->dir);
     kl_free(p->cert);
     kl_free(p->key);
-    kl_free(p->client_ca);
+    for (size_t i = 0; i < p->n_client_cas; i++)
+        kl_free(p->client_cas[i]);
+    kl_free(p->client_cas);
     memset(p, 0, sizeof(*p));
 }

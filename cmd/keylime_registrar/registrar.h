@@ -49,7 +49,8 @@ typedef struct {
     char *dir;
     char *cert;
     char *key;
-    char *client_ca;
+    char **client_cas; /* trusted_client_ca: one or more PEM files */
+    size_t n_client_cas;
 } reg_tls_paths;
 
 KL_MUST_CHECK kl_rc reg_tls_resolve(reg_tls_paths *out, const reg_config *c, const char *work_dir);
