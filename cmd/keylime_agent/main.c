@@ -176,30 +176,16 @@ main(int argc, char **argv)
     agent_config cfg;
     agent_paths paths;
     agent_ctx a;
+    int exit_code;
     kl_rc rc;
 
     memset(&cfg, 0, sizeof(cfg));
     memset(&paths, 0, sizeof(paths));
     memset(&a, 0, sizeof(a));
-    if (argc > 2 || (argc == 2 && strcmp(argv[1], "--check-config") && strcmp(argv[1], "--help") &&
-                     strcmp(argv[1], "-h"))) {
-        fprintf(stderr, "keylime_agent: unknown argument '%s'\n", argv[1]);
-        usage(stderr);
-        return 2;
-    }
-    if (argc == 2 && strcmp(argv[1], "--check-config")) {
-        usage(stdout);
-        return 0;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    rc = kl_config_load(&cfg, &agent_config_spec, NULL);
-    if (rc == KL_OK && argc == 2) {
-        kl_config_dump(&cfg, &agent_config_spec, stdout);
-        kl_config_free(&cfg, &agent_config_spec);
-        return 0;
-    }
-    if (rc == KL_OK)
-        rc = agent_paths_resolve(&paths, &cfg);
+    exit_code = kl_config_cli(argc, argv, "keylime_agent", usage, &cfg, &agent_config_spec);
+    if (exit_code >= 0)
+        return exit_code;
+    rc = agent_paths_resolve(&paths, &cfg);
     a.cfg = &cfg;
     a.paths = &paths;
     if (rc == KL_OK && !(a.base = event_base_new()))

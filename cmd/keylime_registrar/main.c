@@ -140,27 +140,14 @@ main(int argc, char **argv)
     const char *work = kl_config_work_dir();
     SSL_CTX *tls = NULL;
     kl_db *db = NULL;
-    kl_rc rc;
+    int exit_code;
+    kl_rc rc = KL_OK;
 
     memset(&cfg, 0, sizeof(cfg));
-    if (argc > 2 || (argc == 2 && strcmp(argv[1], "--check-config") && strcmp(argv[1], "--help") &&
-                     strcmp(argv[1], "-h"))) {
-        fprintf(stderr, "keylime_registrar: unknown argument '%s'\n", argv[1]);
-        usage(stderr);
-        return 2;
-    }
-    if (argc == 2 && strcmp(argv[1], "--check-config")) {
-        usage(stdout);
-        return 0;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    rc = kl_config_load(&cfg, &reg_config_spec, NULL);
-    if (rc == KL_OK && argc == 2) {
-        kl_config_dump(&cfg, &reg_config_spec, stdout);
-        kl_config_free(&cfg, &reg_config_spec);
-        return 0;
-    }
-    if (rc == KL_OK && !strcmp(cfg.tpm_identity, "iak_idevid"))
+    exit_code = kl_config_cli(argc, argv, "keylime_registrar", usage, &cfg, &reg_config_spec);
+    if (exit_code >= 0)
+        return exit_code;
+    if (!strcmp(cfg.tpm_identity, "iak_idevid"))
         rc = kl_err_set(KL_EUNSUPPORTED,
                         "registrar.conf: tpm_identity = iak_idevid is not supported by this "
                         "registrar; use 'default' or 'ek_cert'");

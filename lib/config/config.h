@@ -102,6 +102,16 @@ void kl_config_free(void *conf, const kl_config_spec *spec);
  * `--check-config` prints. */
 void kl_config_dump(const void *conf, const kl_config_spec *spec, FILE *f);
 
+/* The daemons' command line: no argument (run), --check-config (print the
+ * configuration as kl_config_dump does, exit 0), --help or -h (usage on
+ * stdout, exit 0); anything else prints usage on stderr (exit 2). Ignores
+ * SIGPIPE and loads the configuration into *conf (zeroed by the caller);
+ * a load failure prints "prog: what is wrong" (exit 1). Returns -1 when
+ * the daemon should go on with *conf loaded, else the exit status (then
+ * *conf holds nothing to free). */
+int kl_config_cli(int argc, char **argv, const char *prog, void (*usage)(FILE *f), void *conf,
+                  const kl_config_spec *spec);
+
 /* Which file, variable or default a loaded option came from (borrowed,
  * valid until kl_config_free); NULL for an unknown key. */
 const char *kl_config_source(const void *conf, const kl_config_spec *spec, const char *section,
