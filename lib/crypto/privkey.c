@@ -190,9 +190,11 @@ kl_privkey_sign_digest(const kl_privkey *k, kl_sig_scheme scheme, kl_hash_alg al
         return kl_err_set(KL_ENOMEM, "out of memory");
     if (EVP_PKEY_sign_init(ctx) <= 0 || EVP_PKEY_CTX_set_signature_md(ctx, md) <= 0 ||
         (scheme == KL_SIG_RSASSA && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) ||
-        (scheme == KL_SIG_RSAPSS &&
+        ((scheme == KL_SIG_RSAPSS || scheme == KL_SIG_RSAPSS_MAXSALT) &&
          (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
-          EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) <= 0 ||
+          EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, scheme == KL_SIG_RSAPSS ? RSA_PSS_SALTLEN_DIGEST
+                                                                        : RSA_PSS_SALTLEN_MAX) <=
+              0 ||
           EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) <= 0)) ||
         EVP_PKEY_sign(ctx, sig, &n, digest.ptr, digest.len) <= 0)
         rc = kl_crypto_err("signing");

@@ -19,8 +19,14 @@
 
 typedef struct kl_privkey kl_privkey;
 
-/* TPM signature schemes. */
-typedef enum { KL_SIG_RSASSA = 0, KL_SIG_RSAPSS, KL_SIG_ECDSA } kl_sig_scheme;
+/* TPM signature schemes, and RSA-PSS with the longest salt the key allows
+ * (what Python's PSS.MAX_LENGTH signs: Keylime's revocation messages). */
+typedef enum {
+    KL_SIG_RSASSA = 0,
+    KL_SIG_RSAPSS,
+    KL_SIG_ECDSA,
+    KL_SIG_RSAPSS_MAXSALT
+} kl_sig_scheme;
 
 /* Loads an unencrypted PEM private key (RSA or EC). KL_EPARSE when there is
  * none, KL_EUNSUPPORTED for other key types. Caller frees. */
@@ -41,8 +47,8 @@ KL_MUST_CHECK kl_rc kl_privkey_public(const kl_privkey *k, kl_pubkey **out);
 KL_MUST_CHECK kl_rc kl_privkey_pem(const kl_privkey *k, kl_buf *out);
 
 /* Signs a digest of alg and appends the signature: PKCS#1 v1.5 (RSASSA) or
- * PSS with a salt as long as the digest (RSAPSS, what TPMs use), each the
- * modulus size; for ECDSA, r || s, each left-padded to the field size.
+ * PSS with a salt as long as the digest (RSAPSS, what TPMs use) or as long
+ * as the key allows (RSAPSS_MAXSALT), each the modulus size; for ECDSA, r || s, each left-padded to the field size.
  * KL_EINVAL when the scheme does not fit the key. */
 KL_MUST_CHECK kl_rc kl_privkey_sign_digest(const kl_privkey *k, kl_sig_scheme scheme,
                                            kl_hash_alg alg, kl_bytes digest, kl_buf *out);

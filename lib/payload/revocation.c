@@ -4,16 +4,13 @@
 #include "payload/revocation.h"
 
 #include "crypto/hash.h"
+#include "crypto/privkey.h"
 #include "crypto/pubkey.h"
 #include "util/kl_alloc.h"
 #include "util/kl_b64.h"
 
 #include "json/json.h"
 #include <limits.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 
 /* Largest signature accepted: RSA-16384. */
 #define SIG_MAX 2048
@@ -47,61 +44,29 @@ out:
     return rc;
 }
 
-static kl_rc
-load_rsa_key(EVP_PKEY **out, kl_bytes pem)
-{
-    BIO *bio;
-
-    *out = NULL;
-    if (pem.len > INT_MAX)
-        return kl_err_set(KL_ETOOBIG, "PEM key too large");
-    bio = BIO_new_mem_buf(pem.ptr, (int)pem.len);
-    if (!bio)
-        return kl_err_set(KL_ENOMEM, "out of memory");
-    /* an empty passphrase: an encrypted key fails instead of prompting */
-    *out = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
-    BIO_free(bio);
-    ERR_clear_error();
-    if (!*out)
-        return kl_err_set(KL_EPARSE, "no unencrypted PEM private key for revocation signing");
-    if (EVP_PKEY_get_base_id(*out) != EVP_PKEY_RSA) {
-        EVP_PKEY_free(*out);
-        *out = NULL;
-        return kl_err_set(KL_EINVAL, "revocation signing needs an RSA key");
-    }
-    return KL_OK;
-}
-
 kl_rc
 kl_revocation_sign(kl_buf *sig_b64, kl_bytes key_pem, kl_bytes msg)
 {
-    EVP_MD_CTX *md = NULL;
-    EVP_PKEY_CTX *pctx = NULL;
-    EVP_PKEY *pkey = NULL;
-    uint8_t sig[SIG_MAX];
-    size_t n = sizeof(sig);
+    uint8_t digest[32];
+    kl_privkey *key = NULL;
+    kl_buf sig;
     kl_rc rc;
 
-    rc = load_rsa_key(&pkey, key_pem);
+    kl_buf_init(&sig, SIG_MAX);
+    rc = kl_privkey_load_pem(&key, key_pem);
     if (rc != KL_OK)
-        return rc;
-    md = EVP_MD_CTX_new();
-    if (!md || EVP_DigestSignInit_ex(md, &pctx, "SHA256", NULL, NULL, pkey, NULL) <= 0 ||
-        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
-        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_MAX) <= 0 ||
-        EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, "SHA256", NULL) <= 0 ||
-        EVP_DigestSign(md, NULL, &n, msg.ptr, msg.len) <= 0 || n > sizeof(sig) ||
-        EVP_DigestSign(md, sig, &n, msg.ptr, msg.len) <= 0) {
-        unsigned long e = ERR_get_error();
-
-        rc = kl_err_set(KL_ECRYPTO, "signing the revocation message: %s",
-                        e ? ERR_reason_error_string(e) : "key too large");
-        ERR_clear_error();
-    }
-    EVP_MD_CTX_free(md);
-    EVP_PKEY_free(pkey);
+        rc = kl_err_wrap(rc, "revocation signing key: ");
     if (rc == KL_OK)
-        rc = kl_b64_encode_append(sig_b64, sig, n);
+        rc = kl_hash(KL_HASH_SHA256, msg.ptr, msg.len, digest);
+    if (rc == KL_OK)
+        rc = kl_privkey_sign_digest(key, KL_SIG_RSAPSS_MAXSALT, KL_HASH_SHA256,
+                                    KL_BYTES(digest, sizeof(digest)), &sig);
+    if (rc == KL_EINVAL)
+        rc = kl_err_set(KL_EINVAL, "revocation signing needs an RSA key");
+    if (rc == KL_OK)
+        rc = kl_b64_encode_append(sig_b64, sig.ptr, sig.len);
+    kl_privkey_free(key);
+    kl_buf_free(&sig);
     return rc;
 }
 

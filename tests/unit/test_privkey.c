@@ -219,6 +219,7 @@ sign_and_verify(const kl_privkey *k, kl_sig_scheme scheme, kl_hash_alg alg)
         assert_false(ok);
         break;
     case KL_SIG_RSAPSS:
+    case KL_SIG_RSAPSS_MAXSALT:
         assert_int_equal(
             kl_pubkey_verify_rsapss_digest(p, alg, KL_BYTES(digest, dlen), kl_buf_bytes(&sig), &ok),
             KL_OK);
@@ -260,6 +261,7 @@ test_privkey_sign_verify(void **state)
     sign_and_verify(rsa, KL_SIG_RSASSA, KL_HASH_SHA1);
     sign_and_verify(rsa, KL_SIG_RSAPSS, KL_HASH_SHA256);
     sign_and_verify(rsa, KL_SIG_RSAPSS, KL_HASH_SHA512);
+    sign_and_verify(rsa, KL_SIG_RSAPSS_MAXSALT, KL_HASH_SHA256);
     sign_and_verify(p256, KL_SIG_ECDSA, KL_HASH_SHA256);
     sign_and_verify(p384, KL_SIG_ECDSA, KL_HASH_SHA384);
     sign_and_verify(p521, KL_SIG_ECDSA, KL_HASH_SHA512);
