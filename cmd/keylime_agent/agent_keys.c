@@ -71,18 +71,19 @@ bind_value(agent_ctx *a)
     return rc;
 }
 
+/* Whether the kept certificate names this agent (its CN is the uuid): one
+ * that does is kept across restarts, since the verifier pins the
+ * certificate it got from the registrar when the agent was added. */
 static bool
 cert_is_for(kl_bytes pem, const char *uuid)
 {
-    char subject[512], want[128];
+    char cn[256];
     kl_x509 *c = NULL;
     bool ok;
 
     if (kl_x509_from_pem(&c, pem) != KL_OK)
         return false;
-    kl_x509_subject(c, subject, sizeof(subject));
-    snprintf(want, sizeof(want), "CN=%s", uuid);
-    ok = strstr(subject, want) != NULL;
+    ok = kl_x509_subject_cn(c, cn, sizeof(cn)) && !strcmp(cn, uuid);
     kl_x509_free(c);
     return ok;
 }

@@ -211,6 +211,31 @@ kl_x509_issuer(const kl_x509 *c, char *buf, size_t n)
     name_text(X509_get_issuer_name(c->x), buf, n);
 }
 
+bool
+kl_x509_subject_cn(const kl_x509 *c, char *buf, size_t n)
+{
+    const X509_NAME *name = X509_get_subject_name(c->x);
+    int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    unsigned char *utf8 = NULL;
+    int len;
+    bool ok;
+
+    if (n == 0)
+        return false;
+    buf[0] = 0;
+    if (i < 0 || X509_NAME_get_index_by_NID(name, NID_commonName, i) >= 0)
+        return false;
+    len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+    ok = len >= 0 && (size_t)len < n && !memchr(utf8, 0, (size_t)len);
+    if (ok) {
+        memcpy(buf, utf8, (size_t)len);
+        buf[len] = 0;
+    }
+    OPENSSL_free(utf8);
+    ERR_clear_error();
+    return ok;
+}
+
 /* --- strict DER --- */
 
 typedef struct {

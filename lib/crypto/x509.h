@@ -48,9 +48,14 @@ kl_bytes kl_x509_der(const kl_x509 *c);
  * KL_EUNSUPPORTED for keys that are neither RSA nor EC. */
 KL_MUST_CHECK kl_rc kl_x509_pubkey(const kl_x509 *c, kl_pubkey **out);
 
-/* One-line subject or issuer ("C=..., O=..., CN=...") into buf. */
+/* One-line subject or issuer ("C = ..., O = ..., CN = ...") into buf, for
+ * messages; compare names with kl_x509_subject_cn, not with this text. */
 void kl_x509_subject(const kl_x509 *c, char *buf, size_t n);
 void kl_x509_issuer(const kl_x509 *c, char *buf, size_t n);
+
+/* The subject's commonName (UTF-8) into buf: false when the subject has no
+ * CN, more than one, or one that does not fit in n - 1 bytes. */
+bool kl_x509_subject_cn(const kl_x509 *c, char *buf, size_t n);
 
 typedef struct kl_x509_store kl_x509_store;
 

@@ -164,6 +164,9 @@ stop_agent
 start_agent
 check "AK kept across restarts" 0 "$(cat ak.b64)" admin GET "/v2.6/agents/$UUID"
 check "regcount counts the re-registration" 0 '"regcount": 2' admin GET "/v2.6/agents/$UUID"
+# the verifier pins the mTLS certificate it got when the agent was added
+jget "$W/out" results.mtls_cert >agent-cert2.pem
+check "mTLS certificate kept across restarts" 0 "" cmp agent-cert.pem agent-cert2.pem
 check "delete at the registrar" 0 '"code": 200' admin DELETE "/v2.6/agents/$UUID"
 check "deleted agent is gone" 0 "404" admin_code GET "/v2.6/agents/$UUID"
 stop_agent

@@ -145,6 +145,29 @@ test_x509_der_padding(void **state)
     kl_buf_free(&b);
 }
 
+/* The CN by itself, whatever the one-line text looks like ("CN = x"); none
+ * for an empty subject; a buffer too small is a refusal, not a cut name. */
+static void
+test_x509_subject_cn(void **state)
+{
+    kl_x509 *c = load("certs/tpm_cert_store/Alibaba_Cloud_vTPM_EK.pem");
+    char buf[64];
+
+    (void)state;
+    assert_true(kl_x509_subject_cn(c, buf, sizeof(buf)));
+    assert_string_equal(buf, "Aliyun TPM EKMF CA");
+    assert_false(kl_x509_subject_cn(c, buf, 5));
+    assert_string_equal(buf, "");
+    kl_x509_free(c);
+    c = load("certs/swtpm/ekcert.pem");
+    assert_true(kl_x509_subject_cn(c, buf, sizeof(buf)));
+    assert_string_equal(buf, "unknown");
+    kl_x509_free(c);
+    c = load("certs/ek-samples/stm_ecc_ek.der");
+    assert_false(kl_x509_subject_cn(c, buf, sizeof(buf)));
+    kl_x509_free(c);
+}
+
 static void
 test_x509_pem_with_text(void **state)
 {
@@ -279,6 +302,7 @@ main(void)
         cmocka_unit_test(test_x509_strict_der_rules),
         cmocka_unit_test(test_x509_der_padding),
         cmocka_unit_test(test_x509_pem_with_text),
+        cmocka_unit_test(test_x509_subject_cn),
         cmocka_unit_test(test_x509_pubkey),
         cmocka_unit_test(test_x509_store_add),
         cmocka_unit_test(test_x509_verify_chain),
