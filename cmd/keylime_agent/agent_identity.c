@@ -305,6 +305,12 @@ agent_identity_init(agent_ctx *a)
     kl_buf_init(&a->ekcert_pem, 512 * 1024);
     if (a->cfg->enable_iak_idevid)
         LOG_WARN("enable_iak_idevid is not supported; registering with the EK only");
+    /* a P-256 EK in its place would register without the TPM's P-384 EK
+     * certificate, and verifiers requiring one would refuse the agent */
+    if (!strcmp(a->cfg->tpm_encryption_alg, "ecc384"))
+        return kl_err_set(KL_EUNSUPPORTED, "agent.conf: tpm_encryption_alg = \"ecc384\" (a P-384 "
+                                           "EK) is not supported yet; use \"ecc\" (P-256) or "
+                                           "\"rsa\"");
     rc = open_ek(a);
     if (rc == KL_OK)
         rc = open_ak(a);

@@ -170,5 +170,9 @@ check "mTLS certificate kept across restarts" 0 "" cmp agent-cert.pem agent-cert
 check "delete at the registrar" 0 '"code": 200' admin DELETE "/v2.6/agents/$UUID"
 check "deleted agent is gone" 0 "404" admin_code GET "/v2.6/agents/$UUID"
 stop_agent
+# 9. A P-384 EK is not supported yet: refused at start, not replaced by P-256.
+check "tpm_encryption_alg = ecc384 refused" 1 "not supported yet" env \
+    KEYLIME_AGENT_CONFIG="$W/agent.conf" KEYLIME_AGENT_TPM_ENCRYPTION_ALG=ecc384 \
+    timeout 60 "$AGENT"
 stop_registrar
 finish
