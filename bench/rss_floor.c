@@ -75,11 +75,11 @@ main(int argc, char **argv)
     json_t *doc = json_loads("{\"a\": [1, 2, 3]}", 0, NULL);
     uLong crc = crc32(0, (const Bytef *)"x", 1);
 
-    if (argc != 2 || !http || !doc || use_openssl() != 0 || use_tpm(argv[1]) != 0) {
+    if (argc != 2 || !http || !doc || crc == 0 || use_openssl() != 0 || use_tpm(argv[1]) != 0) {
         fprintf(stderr, "usage: rss_floor TCTI (every library must work once)\n");
         return 1;
     }
-    printf("%ld\n", vm_rss_kib() + (long)(crc & 0));
+    printf("%ld\n", vm_rss_kib());
     json_decref(doc);
     evhttp_free(http);
     event_base_free(base);

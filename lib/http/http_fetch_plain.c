@@ -1,6 +1,6 @@
 /* http_fetch_plain: one blocking plain-HTTP request on libevent's own
  * client (evhttp), for the agent: it registers over plain HTTP and must
- * not load libcurl and its dependency tree (about 5 MiB of resident
+ * not load libcurl and its dependency tree (megabytes of resident
  * library pages) for three requests at start-up.
  */
 #define KL_LOGMODULE "http"
@@ -10,7 +10,6 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "http/http_client.h"
 

@@ -193,25 +193,32 @@ kl_zip_next(kl_zip_reader *r, kl_zip_entry *e, bool *done)
     return read_local(r, local_off, e);
 }
 
+/* Hands n bytes to the sink and counts them into the CRC and the total. */
+static kl_rc
+emit(const uint8_t *p, size_t n, uint32_t *crc, uint64_t *total, kl_zip_sink sink, void *ctx)
+{
+    kl_rc rc = sink(p, n, ctx);
+
+    if (rc == KL_OK) {
+        *crc = (uint32_t)crc32(*crc, p, (uInt)n);
+        *total += n;
+    }
+    return rc;
+}
+
 /* Hands the stored bytes to the sink, buflen at a time. */
 static kl_rc
 copy_stored(const kl_zip_entry *e, size_t buflen, uint32_t *crc, uint64_t *total,
             kl_zip_sink sink, void *ctx)
 {
-    size_t off = 0;
-    kl_rc rc;
+    kl_rc rc = KL_OK;
 
-    while (off < e->data.len) {
+    for (size_t off = 0; rc == KL_OK && off < e->data.len; off += buflen) {
         size_t n = e->data.len - off < buflen ? e->data.len - off : buflen;
 
-        rc = sink(e->data.ptr + off, n, ctx);
-        if (rc != KL_OK)
-            return rc;
-        *crc = (uint32_t)crc32(*crc, e->data.ptr + off, (uInt)n);
-        *total += n;
-        off += n;
+        rc = emit(e->data.ptr + off, n, crc, total, sink, ctx);
     }
-    return KL_OK;
+    return rc;
 }
 
 static kl_rc
@@ -228,13 +235,10 @@ inflate_loop(z_stream *s, const kl_zip_entry *e, uint8_t *buf, size_t buflen, ui
         if (zr != Z_OK && zr != Z_STREAM_END)
             return kl_err_set(KL_EPARSE, "zip: damaged deflate data in '%.*s'",
                               (int)e->name.len, (const char *)e->name.ptr);
-        if (buflen - s->avail_out) {
-            rc = sink(buf, buflen - s->avail_out, ctx);
-            if (rc != KL_OK)
-                return rc;
-            *crc = (uint32_t)crc32(*crc, buf, (uInt)(buflen - s->avail_out));
-            *total += buflen - s->avail_out;
-        }
+        rc = buflen > s->avail_out ? emit(buf, buflen - s->avail_out, crc, total, sink, ctx)
+                                   : KL_OK;
+        if (rc != KL_OK)
+            return rc;
     } while (zr != Z_STREAM_END);
     return KL_OK;
 }

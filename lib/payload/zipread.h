@@ -4,7 +4,7 @@
  * stored (method 0) or raw deflate (method 8, through zlib), with the
  * CRC-32 and the size checked at the end. Zip64 sizes and offsets are
  * understood. Every offset and length read from the archive is checked
- * against the buffer before use; nothing is allocated.
+ * against the buffer before use; only zlib allocates (its inflate state).
  *
  * This reader does not judge names or entry types; payload/unzip.h does.
  */
