@@ -32,6 +32,12 @@ kl_ima_keyrings_new(kl_ima_keyrings **out)
     return *out ? KL_OK : kl_err_set(KL_ENOMEM, "out of memory");
 }
 
+size_t
+kl_ima_keyrings_count(const kl_ima_keyrings *kr)
+{
+    return kr ? kr->count : 0;
+}
+
 static void
 ring_clear(keyring *r)
 {

@@ -41,6 +41,9 @@ KL_MUST_CHECK kl_rc kl_ima_keyrings_set_tenant(kl_ima_keyrings *kr, kl_bytes jso
 /* Validates a keyring JSON document without keeping it. */
 KL_MUST_CHECK kl_rc kl_ima_keyring_check(kl_bytes json_text);
 
+/* How many keyrings the set holds (0 for NULL). */
+size_t kl_ima_keyrings_count(const kl_ima_keyrings *kr);
+
 /* The first key with this id in any keyring, or NULL. Borrowed. */
 const kl_pubkey *kl_ima_keyrings_find(const kl_ima_keyrings *kr, uint32_t keyid);
 
