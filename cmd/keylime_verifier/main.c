@@ -94,8 +94,11 @@ start_agent(ver_agent *a, void *arg)
 {
     (void)arg;
     /* upstream's APPROVED_REACTIVATE_STATES resume; the others stay as they are */
-    if (a->state == VER_START || (a->state >= VER_GET_QUOTE && a->state <= VER_PROVIDE_V_RETRY))
+    if (a->state == VER_START || (a->state >= VER_GET_QUOTE && a->state <= VER_PROVIDE_V_RETRY)) {
+        LOG_INFO("agent %s: resuming (state %d, %llu attestations, IMA from entry %zu)", a->id,
+                 a->state, (unsigned long long)a->st.attestation_count, a->st.ima.next_entry);
         ver_poll_start(a->ctx, a);
+    }
 }
 
 static kl_rc
@@ -123,6 +126,8 @@ serve(ver_ctx *ctx, SSL_CTX *tls)
     for (int i = 0; i < 2; i++)
         if (sigs[i])
             event_add(sigs[i], NULL);
+    /* one kept-alive connection per agent (plus notifications) */
+    kl_http_client_set_max_idle(ctx->http, (long)ctx->agents.count + 1024);
     ver_table_each(&ctx->agents, start_agent, NULL);
     LOG_INFO("listening on https://%s:%u; database %s; %zu agents resumed", ctx->cfg->ip, port,
              kl_db_engine(ctx->db), ctx->agents.count);

@@ -169,6 +169,7 @@ route_add(kl_http_req *req, const kl_route_match *m, void *payload)
         a = NULL;
     }
     if (a) {
+        kl_http_client_set_max_idle(ctx->http, (long)ctx->agents.count + 1024);
         LOG_INFO("agent %s added (%s:%lld, API %s, runtime policy %s); polling starts", a->id,
                  a->ip, (long long)a->port, a->supported_version, a->rt->name);
         ver_poll_start(ctx, a);
@@ -318,6 +319,8 @@ static const kl_route ver_routes[] = {
      KL_ROUTE_ADMIN},
     {KL_HTTP_DELETE, "mbpolicies/* action=delete_mb_policy", true, ver_api_mbpolicies,
      KL_ROUTE_ADMIN},
+    {KL_HTTP_GET, "verify/identity", true, ver_api_verify_identity, 0},
+    {KL_HTTP_POST, "verify/evidence", true, ver_api_verify_evidence, 0},
 };
 
 static const char *const ver_versions[] = {"2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6"};

@@ -187,19 +187,18 @@ pick_nonce(const kl_quote *q, kl_bytes nonce, kl_buf *decoded, kl_bytes *out)
     return KL_OK;
 }
 
-/* upstream check_quote: the quote, then the clock, then the PCRs. */
-static kl_rc
-check_quote(kl_verdict *v, kl_attest_result *res, kl_attest_state *st, const kl_attest_inputs *in,
-            const kl_attest_response *r)
+kl_rc
+kl_attest_verify_quote(kl_verdict *v, kl_pcr_set *pcrs, kl_quote **out, const kl_tpm_public *ak,
+                       kl_bytes nonce, kl_bytes quote, kl_hash_alg hash_alg)
 {
-    size_t before = v->count;
     kl_quote *q = NULL;
-    kl_bytes nonce;
+    kl_bytes picked;
     kl_buf decoded;
     kl_rc rc;
 
+    *out = NULL;
     kl_buf_init(&decoded, 4096);
-    rc = kl_quote_parse(&q, KL_BYTES(r->quote, strlen(r->quote)));
+    rc = kl_quote_parse(&q, quote);
     if (rc == KL_EPARSE) {
         rc = kl_verdict_add(v, EV_QV "quote_validation",
                             json_pack("{s:s,s:s}", "message", "Quote data validation", "error",
@@ -208,9 +207,30 @@ check_quote(kl_verdict *v, kl_attest_result *res, kl_attest_state *st, const kl_
         goto out;
     }
     if (rc == KL_OK)
-        rc = pick_nonce(q, in->nonce, &decoded, &nonce);
+        rc = pick_nonce(q, nonce, &decoded, &picked);
     if (rc == KL_OK)
-        rc = kl_quote_verify(v, &res->pcrs, q, in->ak, nonce, r->hash_alg);
+        rc = kl_quote_verify(v, pcrs, q, ak, picked, hash_alg);
+    if (rc == KL_OK) {
+        *out = q;
+        q = NULL;
+    }
+out:
+    kl_quote_free(q);
+    kl_buf_free(&decoded);
+    return rc;
+}
+
+/* upstream check_quote: the quote, then the clock, then the PCRs. */
+static kl_rc
+check_quote(kl_verdict *v, kl_attest_result *res, kl_attest_state *st, const kl_attest_inputs *in,
+            const kl_attest_response *r)
+{
+    size_t before = v->count;
+    kl_quote *q = NULL;
+    kl_rc rc;
+
+    rc = kl_attest_verify_quote(v, &res->pcrs, &q, in->ak, in->nonce, KL_BYTES_CSTR(r->quote),
+                                r->hash_alg);
     if (rc != KL_OK || v->count > before)
         goto out;
     rc = kl_quote_check_clock(v, &st->clock, kl_quote_clock(q));
@@ -227,7 +247,6 @@ check_quote(kl_verdict *v, kl_attest_result *res, kl_attest_state *st, const kl_
     rc = kl_attest_check_pcrs(v, res, st, in, r);
 out:
     kl_quote_free(q);
-    kl_buf_free(&decoded);
     return rc;
 }
 

@@ -75,4 +75,33 @@ typedef struct {
 KL_MUST_CHECK kl_rc kl_attest_quote(kl_verdict *v, kl_attest_result *res, kl_attest_state *st,
                                     const kl_attest_inputs *in, json_t *results);
 
+/* One-shot checks for the verifier's /verify routes (upstream
+ * cloud_verifier_common process_verify_identity_quote and
+ * process_verify_attestation): no agent state, no clock check, no accept
+ * lists. What the request carries besides the AK, nonce and policies
+ * (borrowed, untrusted): */
+typedef struct {
+    kl_bytes quote;       /* "r<attest>:<sig>:<pcrs>" */
+    const char *hash_alg; /* the bank, as named by the caller (NULL: none) */
+    kl_bytes ima_list;    /* evidence: the IMA list, when have_ima_list */
+    bool have_ima_list;   /* false: upstream's None (PCR 10 quoted: unused_pcr_10) */
+    kl_bytes mb_log;      /* evidence: base64 boot log; empty: none */
+} kl_attest_oneshot;
+
+/* Identity: a hash_alg upstream does not recognize is the event
+ * qoute_validation.invalid_hash_alg; then the quote (signature by in->ak,
+ * nonce in->nonce, PCR digest) and, when in->cached_pubkey is not empty,
+ * PCR 16 bound to it. Nothing else of in is used. Errors: ENOMEM. */
+KL_MUST_CHECK kl_rc kl_attest_identity(kl_verdict *v, const kl_attest_inputs *in,
+                                       const kl_attest_oneshot *e);
+
+/* Evidence: the hash_alg and quote checks as above, then upstream's
+ * check_pcrs with in's policies (tpm_policy, runtime policy, measured boot)
+ * on e's IMA list and boot log, from IMA entry 0, without the PCR 16
+ * binding. As upstream passes no attestation count, a measured-boot policy
+ * is evaluated only when in->mb_evaluate_always. *res as kl_attest_quote's.
+ * Errors: ENOMEM. */
+KL_MUST_CHECK kl_rc kl_attest_evidence(kl_verdict *v, kl_attest_result *res,
+                                       const kl_attest_inputs *in, const kl_attest_oneshot *e);
+
 #endif

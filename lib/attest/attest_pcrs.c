@@ -31,12 +31,19 @@ typedef struct {
     kl_buf aggregates;        /* boot aggregates, NUL-separated hex */
 } pcr_check;
 
+/* A recoverable event; ctx NULL (json_pack failed) is ENOMEM. */
 static kl_rc
-event(pcr_check *c, const char *id, json_t *ctx)
+add_event(kl_verdict *v, const char *id, json_t *ctx)
 {
     if (!ctx)
         return kl_err_set(KL_ENOMEM, "out of memory");
-    return kl_verdict_add(c->v, id, ctx, true);
+    return kl_verdict_add(v, id, ctx, true);
+}
+
+static kl_rc
+event(pcr_check *c, const char *id, json_t *ctx)
+{
+    return add_event(c->v, id, ctx);
 }
 
 static void
@@ -91,30 +98,37 @@ out:
 }
 
 /* PCR 16 = H(0..0 || H(pubkey text)), the agent's key bound to the quote. */
-static kl_rc
-check_data_pcr(pcr_check *c)
+kl_rc
+kl_attest_check_data_pcr(kl_verdict *v, const kl_pcr_set *pcrs, kl_hash_alg alg, kl_bytes pubkey)
 {
     uint8_t h[KL_HASH_MAX_SIZE], cat[2 * KL_HASH_MAX_SIZE] = {0};
     char got[2 * KL_HASH_MAX_SIZE + 1], want[2 * KL_HASH_MAX_SIZE + 1];
-    kl_hash_alg alg = c->r->hash_alg;
+    size_t size = kl_hash_size(alg);
     kl_rc rc;
 
-    if (!kl_pcr_set_has(&c->res->pcrs, DATA_PCR))
-        return event(c, "pcr_validation.missing_pcr_16",
-                     json_pack("{s:s}", "message",
-                               "Data PCR 16 is missing in quote, but is required"));
-    rc = kl_hash(alg, c->r->pubkey.ptr, c->r->pubkey.len, cat + c->bank_size);
+    if (!kl_pcr_set_has(pcrs, DATA_PCR))
+        return add_event(v, "pcr_validation.missing_pcr_16",
+                         json_pack("{s:s}", "message",
+                                   "Data PCR 16 is missing in quote, but is required"));
+    rc = kl_hash(alg, pubkey.ptr, pubkey.len, cat + size);
     if (rc == KL_OK)
-        rc = kl_hash(alg, cat, 2 * c->bank_size, h);
+        rc = kl_hash(alg, cat, 2 * size, h);
     if (rc != KL_OK)
         return rc;
-    c->in_quote |= 1u << DATA_PCR;
-    kl_hex_encode(want, h, c->bank_size);
-    hex_of(c, DATA_PCR, got);
+    kl_hex_encode(want, h, size);
+    kl_hex_encode(got, pcrs->value[DATA_PCR], size);
     if (strcmp(got, want) == 0)
         return KL_OK;
-    return event(c, "pcr_validation.invalid_pcr_16",
-                 json_pack("{s:s,s:s}", "got", got, "expected", want));
+    return add_event(v, "pcr_validation.invalid_pcr_16",
+                     json_pack("{s:s,s:s}", "got", got, "expected", want));
+}
+
+static kl_rc
+check_data_pcr(pcr_check *c)
+{
+    if (kl_pcr_set_has(&c->res->pcrs, DATA_PCR))
+        c->in_quote |= 1u << DATA_PCR;
+    return kl_attest_check_data_pcr(c->v, &c->res->pcrs, c->r->hash_alg, c->r->pubkey);
 }
 
 static size_t

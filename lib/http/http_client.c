@@ -282,6 +282,13 @@ kl_http_client_free(kl_http_client *c)
 }
 
 void
+kl_http_client_set_max_idle(kl_http_client *c, long n)
+{
+    if (c != NULL && n > 0)
+        curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, n);
+}
+
+void
 kl_http_client_cancel(kl_http_client *c, kl_http_call *call)
 {
     if (c == NULL || call == NULL)

@@ -51,6 +51,12 @@ void kl_http_client_free(kl_http_client *c);
 KL_MUST_CHECK kl_rc kl_http_client_send(kl_http_client *c, const kl_http_request_opts *o,
                                         kl_http_done done, void *payload,
                                         kl_http_call **call_out);
+/* How many idle connections the client keeps open for reuse (curl's
+ * CURLMOPT_MAXCONNECTS; by default four per request in flight). A poller
+ * that talks to many peers in turn sets it to the number of peers, so that
+ * each keeps its TLS connection between polls. */
+void kl_http_client_set_max_idle(kl_http_client *c, long n);
+
 /* Cancels a request in flight; its callback is not called. */
 void kl_http_client_cancel(kl_http_client *c, kl_http_call *call);
 

@@ -160,9 +160,180 @@ run_case(void **state)
     json_decref(c);
 }
 
+/* ------------------------------------------- the one-shot /verify checks */
+
+typedef struct {
+    kl_buf quote, ak_bytes, pem, ima;
+    kl_tpm_public *ak;
+    kl_attest_inputs in;
+    kl_attest_oneshot e;
+} oneshot;
+
+static void
+oneshot_load(oneshot *o, const char *quote)
+{
+    memset(o, 0, sizeof(*o));
+    kat_read(quote, &o->quote);
+    kat_read("tpm/swtpm/ak.pub", &o->ak_bytes);
+    kat_read("tpm/swtpm/payload-public.pem", &o->pem);
+    kat_read("ima/swtpm/ascii_runtime_measurements", &o->ima);
+    assert_int_equal(kl_tpm_public_parse(&o->ak, kl_buf_bytes(&o->ak_bytes)), KL_OK);
+    o->in.ak = o->ak;
+    o->in.nonce = KL_BYTES_STR("AbCdEfGhIj0123456789");
+    o->in.cached_pubkey = kl_buf_bytes(&o->pem);
+    o->e.quote = kl_buf_bytes(&o->quote);
+    o->e.hash_alg = "sha256";
+}
+
+static void
+oneshot_free(oneshot *o)
+{
+    kl_buf_free(&o->quote);
+    kl_buf_free(&o->ak_bytes);
+    kl_buf_free(&o->pem);
+    kl_buf_free(&o->ima);
+    kl_tpm_public_free(o->ak);
+}
+
+/* The event ids of v, space-separated, for one comparison. */
+static void
+assert_events(kl_verdict *v, const char *want)
+{
+    char got[512] = "";
+
+    for (size_t i = 0; i < v->count; i++)
+        snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "",
+                 v->items[i].event_id);
+    assert_string_equal(got, want);
+    kl_verdict_free(v);
+}
+
+static void
+test_identity(void **state)
+{
+    kl_verdict v = KL_VERDICT_INIT;
+    kl_buf other;
+    oneshot o;
+
+    (void)state;
+    oneshot_load(&o, "tpm/swtpm/idquote.rstring");
+    assert_int_equal(kl_attest_identity(&v, &o.in, &o.e), KL_OK);
+    assert_events(&v, "");
+    /* an integrity quote is an identity too: PCR 10 and 15 are not looked at */
+    kl_buf_free(&o.quote);
+    kat_read("tpm/swtpm/quote.rstring", &o.quote);
+    o.e.quote = kl_buf_bytes(&o.quote);
+    assert_int_equal(kl_attest_identity(&v, &o.in, &o.e), KL_OK);
+    assert_events(&v, "");
+    /* another key than the one in PCR 16 */
+    kat_read("ima/keys/rsa2048pub.pem", &other);
+    o.in.cached_pubkey = kl_buf_bytes(&other);
+    assert_int_equal(kl_attest_identity(&v, &o.in, &o.e), KL_OK);
+    assert_events(&v, "pcr_validation.invalid_pcr_16");
+    /* no key known: the binding is not checked */
+    o.in.cached_pubkey = (kl_bytes){NULL, 0};
+    assert_int_equal(kl_attest_identity(&v, &o.in, &o.e), KL_OK);
+    assert_events(&v, "");
+    o.in.cached_pubkey = kl_buf_bytes(&o.pem);
+    o.in.nonce = KL_BYTES_STR("AbCdEfGhIj012345678X");
+    assert_int_equal(kl_attest_identity(&v, &o.in, &o.e), KL_OK);
+    assert_true(v.irrecoverable);
+    assert_events(&v, "qoute_validation.quote_validation");
+    kl_buf_free(&other);
+    oneshot_free(&o);
+}
+
+static void
+test_identity_hash_alg(void **state)
+{
+    kl_verdict v = KL_VERDICT_INIT;
+    kl_buf text;
+    oneshot o;
+
+    (void)state;
+    oneshot_load(&o, "tpm/swtpm/idquote.rstring");
+    kl_buf_init(&text, 4096);
+    o.e.hash_alg = "md5";
+    assert_int_equal(kl_attest_identity(&v, &o.in, &o.e), KL_OK);
+    assert_int_equal(v.count, 1);
+    assert_int_equal(kl_json_dump_py(&text, v.items[0].context), KL_OK);
+    assert_true(kl_bytes_eq(kl_buf_bytes(&text),
+                            KL_BYTES_STR("{\"message\": \"TPM Quote is using an unrecognized "
+                                         "hash algorithm: md5\", \"data\": \"md5\"}")));
+    assert_events(&v, "qoute_validation.invalid_hash_alg");
+    o.e.hash_alg = NULL;
+    assert_int_equal(kl_attest_identity(&v, &o.in, &o.e), KL_OK);
+    assert_true(json_is_null(json_object_get(v.items[0].context, "data")));
+    assert_events(&v, "qoute_validation.invalid_hash_alg");
+    o.e.hash_alg = "sha1"; /* recognized, but not the quote's bank */
+    assert_int_equal(kl_attest_identity(&v, &o.in, &o.e), KL_OK);
+    assert_events(&v, "qoute_validation.quote_validation");
+    o.e.hash_alg = "sha256";
+    o.e.quote = KL_BYTES_STR("rnot:a:quote");
+    assert_int_equal(kl_attest_identity(&v, &o.in, &o.e), KL_OK);
+    assert_events(&v, "qoute_validation.quote_validation");
+    kl_buf_free(&text);
+    oneshot_free(&o);
+}
+
+static void
+evidence_case(oneshot *o, const char *tpm_policy, const char *want)
+{
+    kl_verdict v = KL_VERDICT_INIT;
+    kl_tpm_policy *p = NULL;
+    kl_attest_result res;
+
+    assert_int_equal(kl_tpm_policy_parse(&p, KL_BYTES_CSTR(tpm_policy)), KL_OK);
+    o->in.tpm_policy = p;
+    assert_int_equal(kl_attest_evidence(&v, &res, &o->in, &o->e), KL_OK);
+    assert_events(&v, want);
+    kl_tpm_policy_free(p);
+    o->in.tpm_policy = NULL;
+}
+
+static void
+test_evidence(void **state)
+{
+    static const char zero15[] = "{\"15\": [\"0000000000000000000000000000000000000000000000000000"
+                                 "000000000000\"]}";
+    kl_runtime_policy *policy = NULL;
+    kl_buf text;
+    oneshot o;
+
+    (void)state;
+    oneshot_load(&o, "tpm/swtpm/quote.rstring");
+    kat_read("ima/swtpm/runtime_policy.json", &text);
+    assert_int_equal(kl_runtime_policy_load(&policy, kl_buf_bytes(&text), NULL), KL_OK);
+    o.in.runtime_policy = policy;
+    o.in.cached_pubkey = KL_BYTES_STR("not the key"); /* evidence never binds PCR 16 */
+    o.e.ima_list = kl_buf_bytes(&o.ima);
+    o.e.have_ima_list = true;
+    evidence_case(&o, zero15, "");
+    evidence_case(&o, "{\"15\": [\"11\"]}", "pcr_validation.invalid_pcr_15");
+    /* PCR 16 is a PCR like the others, checked only against tpm_policy */
+    evidence_case(&o, "{\"16\": [\"00\"]}", "pcr_validation.invalid_pcr_16");
+    evidence_case(&o, "{\"17\": [\"00\"]}", "pcr_validation.missing_pcrs");
+    o.e.have_ima_list = false;
+    evidence_case(&o, zero15, "pcr_validation.unused_pcr_10");
+    o.e.have_ima_list = true;
+    o.e.mb_log = KL_BYTES_STR("!!not base64!!");
+    evidence_case(&o, zero15, "measured_boot.parser.log.base64decode");
+    o.e.mb_log = (kl_bytes){NULL, 0};
+    o.in.nonce = KL_BYTES_STR("ZyXwVuTsRq9876543210");
+    evidence_case(&o, zero15, "qoute_validation.quote_validation");
+    kl_runtime_policy_free(policy);
+    kl_buf_free(&text);
+    oneshot_free(&o);
+}
+
 int
 main(void)
 {
+    const struct CMUnitTest oneshot_tests[] = {
+        cmocka_unit_test(test_identity),
+        cmocka_unit_test(test_identity_hash_alg),
+        cmocka_unit_test(test_evidence),
+    };
     char **names;
     size_t n = kat_list("expected", "quote", ".json", &names);
     struct CMUnitTest *tests = kl_calloc(n, sizeof(*tests));
@@ -176,6 +347,7 @@ main(void)
         tests[i].initial_state = names[i];
     }
     failed = _cmocka_run_group_tests("kat_attest", tests, n, NULL, NULL);
+    failed += cmocka_run_group_tests_name("kat_attest_oneshot", oneshot_tests, NULL, NULL);
     for (size_t i = 0; i < n; i++)
         kl_free(names[i]);
     kl_free(names);
