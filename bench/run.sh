@@ -11,6 +11,7 @@
 # Each benchmark measures its own baseline in the same run (interleaved)
 # and counts thread CPU time, so figures hold on a busy machine; the "on
 # CPU" column tells how busy it was.
+# Run apart (root, swtpm): bench_agent.sh, bench_verifier.sh (10 agents).
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build-bench}

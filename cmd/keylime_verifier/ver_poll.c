@@ -140,13 +140,20 @@ fail(ver_agent *a, int state, kl_verdict *v)
     const kl_failure *ev = idx >= 0 ? &v->items[idx] : NULL;
     int level = ev ? ev->severity : kl_severity_max(ctx->severity);
     bool stop = v->irrecoverable || level >= kl_severity_max(ctx->severity);
+    const char *reason;
     kl_buf ctxt;
 
-    kl_buf_init(&ctxt, 1 << 16);
+    /* contexts can be large (the example policy explains itself at
+     * length): log at most 8 KiB of it */
+    kl_buf_init(&ctxt, 64u << 20);
     if (!ev || kl_json_dump_py(&ctxt, ev->context) != KL_OK || kl_buf_terminate(&ctxt) != KL_OK)
         kl_buf_reset(&ctxt);
-    LOG_WARN("agent %s: %s: %s %s", a->id, state == VER_FAILED ? "Failed" : "Invalid Quote",
-             ev ? ev->event_id : "(no event)", ctxt.len ? (const char *)ctxt.ptr : "");
+    reason = ev ? json_string_value(json_object_get(ev->context, "reason")) : NULL;
+    LOG_WARN("agent %s: %s: %s %s%s%s%.*s%s", a->id,
+             state == VER_FAILED ? "Failed" : "Invalid Quote", ev ? ev->event_id : "(no event)",
+             reason ? "reason: " : "", reason ? reason : "", reason ? "; " : "",
+             (int)(ctxt.len > 8192 ? 8192 : ctxt.len), ctxt.len ? (const char *)ctxt.ptr : "",
+             ctxt.len > 8192 ? " [...]" : "");
     kl_buf_free(&ctxt);
     if (a->severity < 0 || a->severity < level) {
         a->severity = level;

@@ -59,7 +59,8 @@ in_boot_aggregates(eval *ev, kl_bytes digest)
 }
 
 static kl_rc
-policy_hash_failure(eval *ev, const kl_digest_list *l, kl_bytes digest, bool boot_extra)
+policy_hash_failure(eval *ev, const kl_digest_list *l, kl_bytes name, kl_bytes digest,
+                    bool boot_extra)
 {
     json_t *expected = json_array(), *ctx;
     kl_rc rc = KL_OK;
@@ -80,6 +81,10 @@ policy_hash_failure(eval *ev, const kl_digest_list *l, kl_bytes digest, bool boo
         json_decref(expected);
         return rc == KL_OK ? kl_err_set(KL_ENOMEM, "out of memory") : rc;
     }
+    /* the event's context has no path (upstream's); upstream logs it */
+    LOG_WARN("Hashes for file %.*s don't match %.*s not in the policy's %zu digests",
+             (int)(name.len > 4096 ? 4096 : name.len), (const char *)name.ptr, (int)ev->tmp.len,
+             (const char *)ev->tmp.ptr, json_array_size(expected));
     ctx = json_pack("{s:s,s:o,s:o}", "message", "Hash not found in runtime policy", "got",
                     str(kl_buf_bytes(&ev->tmp)), "expected", expected);
     return add_json(ev, EV_NG "runtime_policy_hash", ctx);
@@ -115,7 +120,7 @@ check_listed(eval *ev, kl_policy_map_id map, kl_bytes name, const uint64_t *hash
         return add_json(ev, EV_NG "not_in_allowlist",
                         json_pack("{s:o}", "message", str(kl_buf_bytes(&ev->tmp))));
     }
-    return policy_hash_failure(ev, found ? &l : NULL, digest, boot);
+    return policy_hash_failure(ev, found ? &l : NULL, name, digest, boot);
 }
 
 static kl_rc

@@ -86,16 +86,20 @@ kl_rc
 kl_b64_decode_lenient_append(kl_buf *b, kl_bytes text)
 {
     kl_buf clean;
-    kl_rc rc = KL_OK;
+    size_t n = 0;
+    kl_rc rc;
 
+    /* one allocation, then a plain copy loop (this runs on every quote) */
     kl_buf_init(&clean, text.len + 1);
+    rc = kl_buf_reserve(&clean, text.len);
     for (size_t i = 0; rc == KL_OK && i < text.len; i++) {
         uint8_t c = text.ptr[i];
 
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
             c == '+' || c == '/' || c == '=')
-            rc = kl_buf_append_byte(&clean, c);
+            clean.ptr[n++] = c;
     }
+    clean.len = n;
     if (rc == KL_OK)
         rc = kl_b64_decode_append(b, kl_buf_bytes(&clean), false);
     kl_buf_free(&clean);
