@@ -180,6 +180,22 @@ wait_for revocation2.mark 15 && ok "9: revocation action ran on agent 2" ||
 grep -q "not_in_allowlist" revocation2.mark 2>/dev/null && ok "9: agent 2's action got the event" ||
     bad "9: agent 2's action got the event" "$(head -c 300 revocation2.mark 2>/dev/null)"
 check_attesting "9: agent 2 still attests" "$U2"
+# the webhook channel: the same signed message, posted to webhook_url
+_webhook_has() { cat "$W"/webhook/*.json 2>/dev/null | grep -q not_in_allowlist; }
+if until_ok 10 _webhook_has &&
+    python3 - "$W/webhook" "$U1" <<'PY'; then
+import glob, json, sys
+for f in glob.glob(sys.argv[1] + "/*.json"):
+    env = json.load(open(f))
+    msg = json.loads(env["msg"])
+    if msg["agent_id"] == sys.argv[2] and msg["type"] == "revocation" and env["signature"]:
+        sys.exit(0)
+sys.exit(1)
+PY
+    ok "2: webhook got the signed revocation"
+else
+    bad "2: webhook got the signed revocation" "$(ls "$W/webhook"; tail -3 "$W/webhook.log")"
+fi
 mark_log
 check_tenant "tenant reactivate" 0 "" -c reactivate -u "$U1"
 log_has verifier.log "agent $U1 reactivated" 5 && ok "verifier log: reactivated" ||

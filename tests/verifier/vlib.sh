@@ -18,7 +18,7 @@
 #   log_has FILE TEXT SECONDS             until FILE holds TEXT
 #   until_ok SECONDS CMD...               until CMD succeeds (every 0.2 s)
 KD=$W/kl
-V_PID="" R_PID="" A1_PID="" A2_PID=""
+V_PID="" R_PID="" A1_PID="" A2_PID="" WH_PID=""
 TCTI1=$TCTI
 TCTI2=""
 API=v2.6
@@ -28,7 +28,7 @@ printf '[ca]\npassword = vit-ca-pw\ncert_bits = 2048\n' >"$W/ca.conf"
 export KEYLIME_CA_CONFIG="$W/ca.conf"
 
 cleanup_verifier_test() {
-    for p in $A1_PID $A2_PID $V_PID $R_PID; do
+    for p in $A1_PID $A2_PID $V_PID $R_PID $WH_PID; do
         kill -CONT "$p" 2>/dev/null
         kill "$p" 2>/dev/null
     done
@@ -72,8 +72,29 @@ started() {
     fi
 }
 
+# a webhook receiver: each POST body goes to $W/webhook/<n>.json (answer 200)
+start_webhook() {
+    WH_PORT=$(free_port)
+    mkdir -p "$W/webhook"
+    python3 - "$WH_PORT" "$W/webhook" >"$W/webhook.log" 2>&1 <<'PY' &
+import http.server, os, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        n = len(os.listdir(out))
+        with open(os.path.join(out, "%d.json" % n), "wb") as f:
+            f.write(body)
+        self.send_response(200)
+        self.end_headers()
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+    WH_PID=$!
+}
+
 start_verifier() {
     VPORT=${VPORT:-$(free_port)}
+    [ -n "$WH_PID" ] || start_webhook
     cat >"$W/verifier.conf" <<EOC
 [verifier]
 ip = 127.0.0.1
@@ -87,7 +108,8 @@ max_upload_size = 2097152
 database_url = ${KL_TEST_PG_URL:-sqlite}
 measured_boot_policy_name = example
 [revocations]
-enabled_revocation_notifications = ['agent']
+enabled_revocation_notifications = ['agent', 'webhook']
+webhook_url = http://127.0.0.1:$WH_PORT/keylime/revocation
 EOC
     _n=$(ready_lines "$W/verifier.log")
     KEYLIME_DIR=$KD KEYLIME_VERIFIER_CONFIG=$W/verifier.conf KEYLIME_LOG=info \
