@@ -92,7 +92,21 @@ make_severity(ver_ctx *ctx)
 static void
 start_agent(ver_agent *a, void *arg)
 {
+    ver_ctx *ctx = a->ctx;
+
     (void)arg;
+    if (a->state == VER_TERMINATED) {
+        /* deleted (202) while a request was in flight, then the verifier
+         * stopped before it completed: finish the deletion now */
+        if (ver_store_delete_agent(ctx, a->id) != KL_OK) {
+            LOG_ERR("agent %s: cannot complete its deletion: %s", a->id, kl_err_msg());
+            return;
+        }
+        LOG_INFO("agent %s: deletion completed", a->id);
+        ver_table_remove(&ctx->agents, a);
+        ver_agent_free(a);
+        return;
+    }
     /* upstream's APPROVED_REACTIVATE_STATES resume; the others stay as they are */
     if (a->state == VER_START || (a->state >= VER_GET_QUOTE && a->state <= VER_PROVIDE_V_RETRY)) {
         LOG_INFO("agent %s: resuming (state %d, %llu attestations, IMA from entry %zu)", a->id,

@@ -331,6 +331,18 @@ assert_eq "12: state Terminated until the answer" "$s" 8
 _gone() { [ "$(v_code GET "/$API/agents/$1")" = 404 ]; }
 until_ok 15 _gone "$U1"
 check "12: then 404" 0 "404" v_code GET "/$API/agents/$U1"
+# the verifier stops before the answer comes: the deletion completes at start
+add1 "tenant add agent 1" --runtime-policy p7.json
+wait_vstate "$U1" 3 20 || bad "12: attesting again" "not in Get Quote"
+kill -STOP "$A1_PID"
+sleep 2
+check "12: delete with a quote in flight, again 202" 0 "202" v_code DELETE "/$API/agents/$U1"
+stop_verifier
+start_verifier
+check "12: after a verifier restart it is gone" 0 "404" v_code GET "/$API/agents/$U1"
+log_has verifier.log "agent $U1: deletion completed" 5 && ok "12: verifier log: deletion completed" ||
+    bad "12: verifier log: deletion completed" "no line"
+kill -CONT "$A1_PID"
 
 # ---- 13. a named policy, updated while the agent attests -----------------
 policy p13.json
